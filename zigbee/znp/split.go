@@ -36,24 +36,27 @@ func (s *Splitter) Split(data []byte, atEOF bool) (advance int, token []byte, er
 		s.Garbage += uint64(i)
 		advance += i
 		rest := data[advance:]
-		if len(rest) < 2 {
-			return advance, nil, nil // need LEN
+		need := 2 // SOF and LEN
+		if len(rest) >= 2 {
+			if int(rest[1]) > MaxPayload {
+				s.TooLong++
+				s.Garbage++
+				advance++
+				continue
+			}
+			need = int(rest[1]) + frameOverhead
 		}
-		n := int(rest[1])
-		if n > MaxPayload {
-			s.TooLong++
+		if len(rest) < need {
+			if !atEOF {
+				return advance, nil, nil
+			}
+			// The stream ended inside this candidate, so its SOF was
+			// garbage; a complete frame may still start after it.
 			s.Garbage++
 			advance++
 			continue
 		}
-		if len(rest) < n+frameOverhead {
-			if atEOF {
-				// The stream ended inside a frame: what is left is garbage.
-				s.Garbage += uint64(len(rest))
-				return len(data), nil, nil
-			}
-			return advance, nil, nil
-		}
+		n := int(rest[1])
 		if FCS(rest[1:n+4]) != rest[n+4] {
 			s.BadFCS++
 			s.Garbage++

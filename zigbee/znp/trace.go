@@ -1,0 +1,230 @@
+package znp
+
+import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FormatFrame decodes f and renders it on one line, e.g.
+// "SRSP SYS SYS_PING {capabilities: 0x0659}". It fails like Decode.
+func FormatFrame(f Frame) (string, error) {
+	c, p, err := Decode(f)
+	if err != nil {
+		return "", err
+	}
+	fs, _ := c.Schema(f.Type)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %v %s ", f.Type, f.Subsystem, c.Name)
+	writeParams(&b, fs, p)
+	return b.String(), nil
+}
+
+// FormatParams renders p, decoded with schema fs, as "{name: value, …}" in
+// wire order. Addresses and masks are hex, statuses are named.
+func FormatParams(fs []Field, p Params) string {
+	var b strings.Builder
+	writeParams(&b, fs, p)
+	return b.String()
+}
+
+func writeParams(b *strings.Builder, fs []Field, p Params) {
+	b.WriteByte('{')
+	first := true
+	sep := func(name string) {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(name)
+		b.WriteString(": ")
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.If != nil && !f.If(p) {
+			continue
+		}
+		if f.Kind == KindBits {
+			for _, bf := range f.Bits {
+				v, ok := p[bf.Name]
+				if !ok || (strings.Contains(bf.Name, "eserved") && v == uint8(0)) {
+					continue
+				}
+				sep(bf.Name)
+				fmt.Fprintf(b, "%v", v)
+			}
+			continue
+		}
+		v, ok := p[f.Name]
+		if !ok {
+			continue
+		}
+		sep(f.Name)
+		writeValue(b, f, v, p)
+		if f.Kind == KindOmittable && p.Bool(f.Flag) {
+			sep(f.Flag)
+			b.WriteString("true")
+		}
+	}
+	b.WriteByte('}')
+}
+
+func writeValue(b *strings.Builder, f *Field, v any, p Params) {
+	switch x := v.(type) {
+	case uint8, uint16, uint32:
+		u, _ := toUint(x)
+		switch f.Display {
+		case DisplayHex, DisplayHexNum:
+			fmt.Fprintf(b, "0x%0*x", 2*f.fixedSize(), u)
+		case DisplayStatus:
+			b.WriteString(Status(u).String())
+		default:
+			b.WriteString(strconv.FormatUint(u, 10))
+		}
+	case int8:
+		b.WriteString(strconv.Itoa(int(x)))
+	case uint64:
+		if f.Kind == KindAddr && p.U8(f.Ref) != 3 && x <= 0xFFFF {
+			fmt.Fprintf(b, "0x%04x", x)
+		} else {
+			fmt.Fprintf(b, "0x%016x", x)
+		}
+	case []byte:
+		if f.Kind == KindU8List {
+			b.WriteByte('[')
+			for i, e := range x {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(strconv.Itoa(int(e)))
+			}
+			b.WriteByte(']')
+		} else if len(x) == 0 {
+			b.WriteString(`""`)
+		} else {
+			b.WriteString(hex.EncodeToString(x))
+		}
+	case []uint16:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "0x%04x", e)
+		}
+		b.WriteByte(']')
+	case Params:
+		writeParams(b, f.Fields, x)
+	case []Params:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeParams(b, f.Fields, e)
+		}
+		b.WriteByte(']')
+	default:
+		fmt.Fprintf(b, "%v", v)
+	}
+}
+
+// DecodeTrace reads a frame trace and writes one readable line per frame.
+//
+// Input lines (the format of shared/protocol/vectors/znp/traces):
+//
+//	# comment                       copied to the output
+//	---                             a gap in the capture, copied
+//	> FE00210120                    host → ZNP
+//	< FE02610179011A                ZNP → host
+//	1764080000123456 > FE00210120   with a Unix-microseconds timestamp
+//
+// Hex may contain spaces; one line may hold several frames, and bytes
+// before a SOF (such as the 0xEF bootloader skip byte) are reported as raw
+// bytes. Output lines look like "> SREQ SYS SYS_PING {}", prefixed with the
+// UTC time when the input line had a timestamp. A line with bad hex, a
+// truncated frame, a bad FCS, an unknown command or a payload that does not
+// match its schema stops the decoding with an error naming the line.
+func DecodeTrace(r io.Reader, w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		out, err := decodeTraceLine(sc.Text())
+		if err != nil {
+			return fmt.Errorf("znp: trace line %d: %w", line, err)
+		}
+		for _, o := range out {
+			bw.WriteString(o)
+			bw.WriteByte('\n')
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("znp: trace line %d: %w", line+1, err)
+	}
+	return bw.Flush()
+}
+
+// decodeTraceLine returns the output lines for one input line.
+func decodeTraceLine(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return nil, nil
+	case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "---"):
+		return []string{s}, nil
+	}
+	prefix := ""
+	if i := strings.IndexAny(s, "<>"); i > 0 {
+		us, err := strconv.ParseInt(strings.TrimSpace(s[:i]), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad timestamp %q: %w", s[:i], err)
+		}
+		prefix = time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z ")
+		s = s[i:]
+	}
+	if s == "" || (s[0] != '>' && s[0] != '<') {
+		return nil, fmt.Errorf("want \"> HEX\" or \"< HEX\", got %q", s)
+	}
+	prefix += s[:1] + " "
+	b, err := hex.DecodeString(strings.Join(strings.Fields(s[1:]), ""))
+	if err != nil {
+		return nil, fmt.Errorf("bad hex: %w", err)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("no bytes after %q", s[:1])
+	}
+	var out []string
+	for len(b) > 0 {
+		if b[0] != SOF {
+			n := indexSOF(b)
+			if n < 0 {
+				n = len(b)
+			}
+			out = append(out, fmt.Sprintf("%sRAW % X (not a frame)", prefix, b[:n]))
+			b = b[n:]
+			continue
+		}
+		n := len(b)
+		if len(b) >= 2 && int(b[1]) <= MaxPayload {
+			n = min(n, int(b[1])+frameOverhead)
+		}
+		f, err := ParseFrame(b[:n])
+		if err != nil {
+			return nil, err
+		}
+		text, err := FormatFrame(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, prefix+text)
+		b = b[n:]
+	}
+	return out, nil
+}
