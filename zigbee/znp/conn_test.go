@@ -124,7 +124,7 @@ func TestConnRequest(t *testing.T) {
 			name: "garbage and a bad FCS before the SRSP are skipped and counted",
 			reply: func(t testing.TB) []byte {
 				var b []byte
-				b = append(b, 0x00, 0x11, 0xEF)                      // 3 bytes of line noise
+				b = append(b, 0x00, 0x11, 0xEF)                       // 3 bytes of line noise
 				b = append(b, hexBytes(t, "FE 02 61 01 59 06 3E")...) // bad FCS: its SOF is dropped, the 6 bytes after it are noise
 				b = append(b, hexBytes(t, "FE 02 61 01 59 06 3D")...)
 				return b
