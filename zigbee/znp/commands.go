@@ -239,7 +239,6 @@ func u16(name string) Field   { return Field{Name: name, Kind: KindU16} }
 func u32(name string) Field   { return Field{Name: name, Kind: KindU32} }
 func i8(name string) Field    { return Field{Name: name, Kind: KindI8} }
 func ieee(name string) Field  { return Field{Name: name, Kind: KindIEEE} }
-func hex8(name string) Field  { return Field{Name: name, Kind: KindU8, Display: DisplayHex} }
 func hex16(name string) Field { return Field{Name: name, Kind: KindU16, Display: DisplayHex} }
 func x8(name string) Field {
 	return Field{Name: name, Kind: KindU8, Display: DisplayHexNum}

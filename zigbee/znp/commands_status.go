@@ -144,7 +144,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("znp: %s: status %v", e.Command, e.Status)
+	return "znp: " + e.Command + ": status " + e.Status.String()
 }
 
 // Unwrap returns the Status, so errors.Is(err, StatusNWKNoRoute) works.

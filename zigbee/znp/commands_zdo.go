@@ -39,8 +39,8 @@ var binding = fields(
 	Field{Name: "dstAddr", Kind: KindIEEE, If: notGroupMode},
 	Field{Name: "dstEndpoint", Kind: KindU8, If: notGroupMode})
 
-func groupMode(p Params) bool    { return p.U8("dstAddrMode") == 1 }
-func notGroupMode(p Params) bool { return p.U8("dstAddrMode") != 1 }
+func groupMode(p Params) bool    { return p.uint("dstAddrMode") == 1 }
+func notGroupMode(p Params) bool { return p.uint("dstAddrMode") != 1 }
 
 // bindRequest is the layout of ZDO_BIND_REQ and ZDO_UNBIND_REQ: dst is
 // always 8 bytes (a group id in the first two for mode 1).

@@ -253,6 +253,10 @@ func (p Params) List(name string) []Params { v, _ := p[name].([]Params); return 
 // Bool returns a flag parameter (the Flag of a KindOmittable field).
 func (p Params) Bool(name string) bool { v, _ := p[name].(bool); return v }
 
+// uint returns an integer parameter of any Go integer type (decoded or
+// given to an encoder), or 0. Conditions (Field.If) use it.
+func (p Params) uint(name string) uint64 { u, _ := toUint(p[name]); return u }
+
 // Status returns the "status" parameter as a Status.
 func (p Params) Status() Status { return Status(p.U8("status")) }
 
@@ -265,7 +269,7 @@ type fieldError struct {
 func (e *fieldError) Error() string { return e.path + ": " + e.err.Error() }
 func (e *fieldError) Unwrap() error { return e.err }
 
-func fieldErr(f *Field, name string, err error) error {
+func fieldErr(name string, err error) error {
 	if fe, ok := err.(*fieldError); ok {
 		fe.path = name + "." + fe.path
 		return fe
@@ -398,7 +402,7 @@ func decodeField(f *Field, next []Field, b []byte, p Params) (int, error) {
 			l[i] = make(Params, len(f.Fields))
 			n, err := decodeFields(f.Fields, b[off:], l[i])
 			if err != nil {
-				return 0, fieldErr(f, fmt.Sprintf("%s[%d]", f.Name, i), err)
+				return 0, fieldErr(fmt.Sprintf("%s[%d]", f.Name, i), err)
 			}
 			off += n
 		}
@@ -419,7 +423,7 @@ func decodeField(f *Field, next []Field, b []byte, p Params) (int, error) {
 		s := make(Params, len(f.Fields))
 		n, err := decodeFields(f.Fields, sub, s)
 		if err != nil {
-			return 0, fieldErr(f, f.Name, err)
+			return 0, fieldErr(f.Name, err)
 		}
 		if f.Ref != "" && n != len(sub) {
 			return 0, &fieldError{path: f.Name, err: ErrTrailingPayload}
@@ -572,7 +576,7 @@ func encodeField(dst []byte, f *Field, fs []Field, p Params, patches []patch) ([
 		start := len(dst)
 		dst, err := encodeFields(dst, f.Fields, s)
 		if err != nil {
-			return dst, fieldErr(f, f.Name, err)
+			return dst, fieldErr(f.Name, err)
 		}
 		if f.Ref != "" {
 			if err := setRef(fs, f, p, patches, dst, len(dst)-start); err != nil {
@@ -668,14 +672,14 @@ func appendList(dst []byte, f *Field, v any) ([]byte, error) {
 	case []Params:
 		for i, s := range l {
 			if dst, err = encodeFields(dst, f.Fields, s); err != nil {
-				return dst, fieldErr(f, fmt.Sprintf("%s[%d]", f.Name, i), err)
+				return dst, fieldErr(fmt.Sprintf("%s[%d]", f.Name, i), err)
 			}
 		}
 		return dst, nil
 	case []map[string]any:
 		for i, s := range l {
 			if dst, err = encodeFields(dst, f.Fields, s); err != nil {
-				return dst, fieldErr(f, fmt.Sprintf("%s[%d]", f.Name, i), err)
+				return dst, fieldErr(fmt.Sprintf("%s[%d]", f.Name, i), err)
 			}
 		}
 		return dst, nil

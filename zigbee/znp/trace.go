@@ -88,7 +88,7 @@ func writeValue(b *strings.Builder, f *Field, v any, p Params) {
 	case int8:
 		b.WriteString(strconv.Itoa(int(x)))
 	case uint64:
-		if f.Kind == KindAddr && p.U8(f.Ref) != 3 && x <= 0xFFFF {
+		if f.Kind == KindAddr && p.uint(f.Ref) != 3 && x <= 0xFFFF {
 			fmt.Fprintf(b, "0x%04x", x)
 		} else {
 			fmt.Fprintf(b, "0x%016x", x)

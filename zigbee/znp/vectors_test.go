@@ -292,7 +292,7 @@ func jsonValue(f *Field, v any, p Params) any {
 	case int8:
 		return float64(x)
 	case uint64:
-		if f.Kind == KindAddr && p.U8(f.Ref) != 3 && x <= 0xFFFF {
+		if f.Kind == KindAddr && p.uint(f.Ref) != 3 && x <= 0xFFFF {
 			return fmt.Sprintf("0x%04x", x)
 		}
 		return fmt.Sprintf("0x%016x", x)
