@@ -211,10 +211,25 @@ func indexField(fs []Field, name string) int {
 	return -1
 }
 
-// Params holds the decoded fields of one payload, keyed by field name (the
-// names of the shared vectors' JSON, see doc.go). Values have the Go types
-// listed with each Kind. The getters return the zero value when a field is
-// absent or has another type; use Has for optional fields.
+// Params holds the fields of one payload, keyed by field name. Values have
+// the Go types listed with each Kind. The getters return the zero value when
+// a field is absent or has another type; use Has for optional fields.
+//
+// Field names are those of shared/protocol/vectors/znp, so a decoded
+// payload compares directly with a vector's "fields" object:
+//
+//   - camelCase, as in TI's and herdsman's naming: dstAddr, srcEndpoint,
+//     clusterId, transId, nwkAddrOfInterest, panId, extendedPanId;
+//   - a byte string is preceded by its length as a field of its own,
+//     <name>Len (dataLen/data, valueLen/value, nameLen/name); encoders
+//     compute the length when it is left out;
+//   - lists with an inline count (inClusters, outClusters, relays,
+//     assocDevices, activeEndpoints) have no count field; the ZDO table
+//     responses keep theirs (neighborListCount, routingTableListCount…);
+//   - IEEE addresses are "ieeeAddr" in ZDO address responses, announces and
+//     UTIL_GET_DEVICE_INFO, and "extAddr" in SYS, UTIL assoc, TC device,
+//     leave and concentrator messages, as the vectors have them;
+//   - every SRSP that is only a status has the single field "status".
 type Params map[string]any
 
 // Has reports whether the parameter is present.
