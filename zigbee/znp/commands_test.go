@@ -197,6 +197,18 @@ func TestEncode(t *testing.T) {
 	if b, _ := AppendFrame(nil, f); err != nil || !bytes.Equal(b, mustHex(t, "FE0C45CA56C85321E512006F0D000000FA")) {
 		t.Errorf("ZDO_TC_DEV_IND = %X, %v", b, err)
 	}
+	// Named list element types and byte arrays.
+	type clusterID uint16
+	type key [16]byte
+	f, err = AFRegister.EncodeRequest(Params{"endpoint": 11, "profileId": 0x0104, "deviceId": 0x0400, "deviceVersion": 0,
+		"latencyReq": 0, "inClusters": []clusterID{0x0501, 0x000A}, "outClusters": []clusterID{0x0500, 0x0502}})
+	if b, _ := AppendFrame(nil, f); err != nil || !bytes.Equal(b, mustHex(t, "FE1124000B0401000400000201050A00020005020533")) {
+		t.Errorf("AF_REGISTER = %X, %v", b, err)
+	}
+	f, err = UtilSetPreCfgKey.EncodeRequest(Params{"preCfgKey": key{1, 2, 15: 16}})
+	if err != nil || len(f.Payload) != 16 || f.Payload[1] != 2 || f.Payload[15] != 16 {
+		t.Errorf("UTIL_SET_PRECFGKEY = %X, %v", f.Payload, err)
+	}
 	// Nested records and a counted list without its count field.
 	f, err = ZDOSimpleDescRsp.EncodeRequest(Params{"srcAddr": 0, "status": StatusSuccess, "nwkAddrOfInterest": 0,
 		"simpleDescriptor": Params{"endpoint": 47, "profileId": 0x0104, "deviceId": 5, "deviceVersion": 0,
