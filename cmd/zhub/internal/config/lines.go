@@ -33,10 +33,7 @@ func scanKeyLines(src string) keyLines {
 			continue
 		}
 		if s[0] == '[' {
-			inner := s[1:]
-			if strings.HasPrefix(inner, "[") {
-				inner = inner[1:]
-			}
+			inner := strings.TrimPrefix(s[1:], "[") // [table] or [[array.of.tables]]
 			keys, rest, ok := parseKeyPath(inner)
 			if ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), "]") {
 				table = keys

@@ -122,6 +122,12 @@ func decode(src Source, data []byte, getenv func(string) string) (Config, error)
 	if cfg.DataDir == "" {
 		cfg.DataDir, m.dataDir = defaultDataDir(getenv)
 	}
+	for _, l := range schema {
+		// An empty list is nil whether it came from the defaults or from "[]".
+		if v := l.field(&cfg); l.kind == kindStrings && v.Len() == 0 {
+			v.SetZero()
+		}
+	}
 	return cfg, nil
 }
 

@@ -121,8 +121,7 @@ func (c Config) safeString(l leaf, v reflect.Value) (string, string) {
 		if err == nil && l.key == "zigbee.network_key" {
 			_, err = parseKeyHex(raw)
 		}
-		switch {
-		case err == nil:
+		if err == nil {
 			note := "set (value hidden)"
 			if path, ok := ref.FilePath(); ok {
 				note = "file readable (value hidden)"
@@ -131,19 +130,18 @@ func (c Config) safeString(l leaf, v reflect.Value) (string, string) {
 				}
 			}
 			return s, note
-		case errors.Is(err, ErrSecretNotSet):
-			var e *Error
-			if errors.As(err, &e) && e.File != "" {
-				return s, "NOT READABLE: " + e.Msg
+		}
+		msg := err.Error()
+		if e, ok := errors.AsType[*Error](err); ok {
+			msg = e.Msg
+		}
+		if errors.Is(err, ErrSecretNotSet) {
+			if _, ok := ref.FilePath(); ok {
+				return s, "NOT READABLE: " + msg
 			}
 			return s, "NOT SET"
-		default:
-			var e *Error
-			if errors.As(err, &e) {
-				return s, "INVALID: " + e.Msg
-			}
-			return s, "INVALID"
 		}
+		return s, "INVALID: " + msg
 	}
 	return s, ""
 }

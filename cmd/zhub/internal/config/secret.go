@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 )
 
@@ -76,11 +78,39 @@ func (c Config) resolveRef(key string, ref SecretRef) (string, error) {
 	if !ok {
 		return "", c.errAt(key, key, problemf(ErrInvalid, "%q cannot be resolved", string(ref)))
 	}
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path)
 	if err != nil {
 		return "", &Error{File: path, Key: key, Msg: "cannot read: " + unwrapPath(err).Error(), Err: errors.Join(ErrSecretNotSet, err)}
 	}
 	return string(b), nil
+}
+
+// maxSecretFile bounds what a secret file may hold; a key is a few dozen bytes.
+const maxSecretFile = 4096
+
+// readSmallFile reads a regular file of at most maxSecretFile bytes. Anything else (a FIFO
+// that would block, /dev/zero that never ends) is refused before it is opened.
+func readSmallFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSecretFile {
+		return nil, fmt.Errorf("larger than %d bytes", maxSecretFile)
+	}
+	return b, nil
 }
 
 // refError locates a problem with a secret's content at the variable or file holding it.
