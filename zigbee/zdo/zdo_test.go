@@ -77,7 +77,7 @@ func TestRoundTrip(t *testing.T) {
 		NodeDescRsp{Status: StatusDeviceNotFound, NWKOfInterest: 0x1234},
 		NodeDescRsp{NWKOfInterest: 0, Descriptor: NodeDescriptor{LogicalType: Coordinator, ComplexDescriptorAvailable: true,
 			UserDescriptorAvailable: true, APSFlags: 0, FrequencyBand: Band2400MHz,
-			MACCapability: CapAltPANCoordinator | CapFFD | CapMainsPowered | CapRxOnWhenIdle | CapSecurity | CapAllocateAddress,
+			MACCapability:    CapAltPANCoordinator | CapFFD | CapMainsPowered | CapRxOnWhenIdle | CapSecurity | CapAllocateAddress,
 			ManufacturerCode: 0x0451, MaxBufferSize: 80, MaxInTransferSize: 160,
 			ServerMask: ServerPrimaryTrustCenter | ServerNetworkManager | 22<<9, MaxOutTransferSize: 160,
 			DescriptorCapability: ExtendedActiveEPListAvailable}},
