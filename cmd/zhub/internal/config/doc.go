@@ -57,7 +57,8 @@
 // "env VAR: key: message", wraps one of the ErrXxx sentinels, and lists the allowed values
 // where there is a list. Several problems are joined with errors.Join, one per line.
 //
-// A Config is a plain value: safe to copy and to read from many goroutines. Load is the
-// only function that touches the environment and the file system besides CheckRuntime and
-// the secret resolvers.
+// A Config is a plain value: safe to copy and to read from many goroutines. Besides Load,
+// only CheckRuntime, the secret resolvers and Redacted (which resolves each reference to
+// say whether it works) touch the environment or the file system; Validate and LogValue
+// do not.
 package config
