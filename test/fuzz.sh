@@ -9,7 +9,7 @@ for pkg in $(go list ./...); do
 	targets=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true)
 	for t in $targets; do
 		echo "fuzz $pkg $t ($FUZZTIME)"
-		go test -run '^$' -fuzz "^${t}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/zhub-fuzz.$$ 2>&1 || { cat /tmp/zhub-fuzz.$$; rm -f /tmp/zhub-fuzz.$$; exit 1; }
+		go test -run '^$' -fuzz "^${t}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 1s "$pkg" >/tmp/zhub-fuzz.$$ 2>&1 || { cat /tmp/zhub-fuzz.$$; rm -f /tmp/zhub-fuzz.$$; exit 1; }
 		n=$((n + 1))
 	done
 done
