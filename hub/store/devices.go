@@ -47,13 +47,7 @@ func (s *Store) PutDevice(ctx context.Context, d Device) error {
 		created = d.CreatedAt
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-INSERT INTO devices (ieee, nwk, friendly_name, model, vendor, data, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (ieee) DO UPDATE SET
-	nwk = excluded.nwk, friendly_name = excluded.friendly_name, model = excluded.model,
-	vendor = excluded.vendor, data = excluded.data, updated_at = excluded.updated_at`,
-			ieee, int64(d.NWK), d.FriendlyName, d.Model, d.Vendor, data, toMS(created), toMS(now))
+		_, err := s.exec(ctx, tx, qPutDevice, ieee, int64(d.NWK), d.FriendlyName, d.Model, d.Vendor, data, toMS(created), toMS(now))
 		return err
 	})
 	switch {
@@ -65,6 +59,16 @@ ON CONFLICT (ieee) DO UPDATE SET
 		return fmt.Errorf("store: put device %s: %w", ieee, err)
 	}
 }
+
+const (
+	qPutDevice = `
+INSERT INTO devices (ieee, nwk, friendly_name, model, vendor, data, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (ieee) DO UPDATE SET
+	nwk = excluded.nwk, friendly_name = excluded.friendly_name, model = excluded.model,
+	vendor = excluded.vendor, data = excluded.data, updated_at = excluded.updated_at`
+	qDeleteDevice = `DELETE FROM devices WHERE ieee = ?`
+)
 
 const deviceColumns = `ieee, nwk, friendly_name, model, vendor, data, created_at, updated_at`
 
@@ -134,7 +138,7 @@ func (s *Store) DeleteDevice(ctx context.Context, ieee string) error {
 		return fmt.Errorf("store: delete device: %w", err)
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return affectOne(tx.ExecContext(ctx, `DELETE FROM devices WHERE ieee = ?`, id))
+		return affectOne(s.exec(ctx, tx, qDeleteDevice, id))
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete device %s: %w", id, err)

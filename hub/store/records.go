@@ -9,6 +9,20 @@ import (
 	"time"
 )
 
+const (
+	qAppendEvent = `INSERT INTO events (ts, kind, device, data) VALUES (?, ?, ?, ?)`
+	qPruneEvents = `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? LIMIT ?)`
+	qPutToken    = `
+INSERT INTO tokens (name, hash, created_at, last_used_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at,
+	last_used_at = excluded.last_used_at`
+	qDeleteToken = `DELETE FROM tokens WHERE name = ?`
+	qTouchToken  = `UPDATE tokens SET last_used_at = ? WHERE name = ?`
+	qSetSetting  = `
+INSERT INTO settings (key, value) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+)
+
 // MaxEventsLimit caps the events one Events call returns.
 const MaxEventsLimit = 1000
 
@@ -37,8 +51,7 @@ func (s *Store) AppendEvent(ctx context.Context, e Event) error {
 		at = s.now()
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (ts, kind, device, data) VALUES (?, ?, ?, ?)`,
-			toMS(at), e.Kind, e.Device, data)
+		_, err := s.exec(ctx, tx, qAppendEvent, toMS(at), e.Kind, e.Device, data)
 		return err
 	})
 	if err != nil {
@@ -84,7 +97,7 @@ func (s *Store) Events(ctx context.Context, sinceID int64, limit int) ([]Event, 
 // PruneEvents deletes events older than olderThan, in chunks like
 // PruneHistory, and returns how many it deleted.
 func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time) (int64, error) {
-	n, err := s.prune(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? LIMIT ?)`, olderThan)
+	n, err := s.prune(ctx, qPruneEvents, olderThan)
 	if err != nil {
 		return n, fmt.Errorf("store: prune events: %w", err)
 	}
@@ -115,11 +128,7 @@ func (s *Store) PutToken(ctx context.Context, t Token) error {
 		created = s.now()
 	}
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-INSERT INTO tokens (name, hash, created_at, last_used_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at,
-	last_used_at = excluded.last_used_at`,
-			t.Name, t.Hash, toMS(created), nullMS(t.LastUsedAt))
+		_, err := s.exec(ctx, tx, qPutToken, t.Name, t.Hash, toMS(created), nullMS(t.LastUsedAt))
 		return err
 	})
 	if err != nil {
@@ -159,7 +168,7 @@ func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 // DeleteToken removes a token; an unknown name fails with ErrNotFound.
 func (s *Store) DeleteToken(ctx context.Context, name string) error {
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return affectOne(tx.ExecContext(ctx, `DELETE FROM tokens WHERE name = ?`, name))
+		return affectOne(s.exec(ctx, tx, qDeleteToken, name))
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete token %s: %w", name, err)
@@ -174,7 +183,7 @@ func (s *Store) TouchToken(ctx context.Context, name string, at time.Time) error
 		at = s.now()
 	}
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return affectOne(tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE name = ?`, toMS(at), name))
+		return affectOne(s.exec(ctx, tx, qTouchToken, toMS(at), name))
 	})
 	if err != nil {
 		return fmt.Errorf("store: touch token %s: %w", name, err)
@@ -188,9 +197,7 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 		return fmt.Errorf("store: set setting: empty key: %w", ErrInvalid)
 	}
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-INSERT INTO settings (key, value) VALUES (?, ?)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+		_, err := s.exec(ctx, tx, qSetSetting, key, value)
 		return err
 	})
 	if err != nil {

@@ -9,6 +9,14 @@ import (
 	"time"
 )
 
+const (
+	qPutState = `
+INSERT INTO device_state (ieee, state, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (ieee) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`
+	qAppendHistory = `INSERT INTO history (ieee, property, ts, value) VALUES (?, ?, ?, ?)`
+	qPruneHistory  = `DELETE FROM history WHERE id IN (SELECT id FROM history WHERE ts < ? LIMIT ?)`
+)
+
 // StateRecord is the last known state of one device.
 type StateRecord struct {
 	State     json.RawMessage // the device's state document (zigbee2mqtt payload shape)
@@ -35,10 +43,7 @@ func (s *Store) PutState(ctx context.Context, ieee string, state json.RawMessage
 		at = s.now()
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-INSERT INTO device_state (ieee, state, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (ieee) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-			id, v, toMS(at))
+		_, err := s.exec(ctx, tx, qPutState, id, v, toMS(at))
 		if isForeignKey(err) {
 			return ErrNotFound
 		}
@@ -169,11 +174,10 @@ func (s *Store) AppendHistory(ctx context.Context, points ...HistoryPoint) error
 		rows[i] = row{id, p.Property, toMS(at), v}
 	}
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO history (ieee, property, ts, value) VALUES (?, ?, ?, ?)`)
+		stmt, err := s.stmt(ctx, tx, qAppendHistory)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
 		for _, r := range rows {
 			if _, err := stmt.ExecContext(ctx, r.ieee, r.prop, r.ts, r.value); err != nil {
 				if isForeignKey(err) {
@@ -249,7 +253,7 @@ WHERE ieee = ? AND property = ? AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?`,
 // prune does not hold up other writes; if it fails part-way, the chunks
 // already done stay deleted.
 func (s *Store) PruneHistory(ctx context.Context, olderThan time.Time) (int64, error) {
-	n, err := s.prune(ctx, `DELETE FROM history WHERE id IN (SELECT id FROM history WHERE ts < ? LIMIT ?)`, olderThan)
+	n, err := s.prune(ctx, qPruneHistory, olderThan)
 	if err != nil {
 		return n, fmt.Errorf("store: prune history: %w", err)
 	}
@@ -262,7 +266,7 @@ func (s *Store) prune(ctx context.Context, query string, olderThan time.Time) (i
 	for {
 		var n int64
 		err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, query, cutoff, pruneChunk)
+			res, err := s.exec(ctx, tx, query, cutoff, pruneChunk)
 			if err != nil {
 				return err
 			}

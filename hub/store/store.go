@@ -103,6 +103,10 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// stmts are the writer connection's prepared writes (writeQueries);
+	// read-only after Open, closed by Close after the writer has stopped.
+	stmts map[string]*sql.Stmt
+
 	batches atomic.Int64
 	ops     atomic.Int64
 	errs    atomic.Int64
@@ -205,6 +209,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	if err := s.prepareWrites(ctx); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
 
 	s.readers, err = sql.Open("sqlite", dsn(path, []string{
 		"busy_timeout(" + busy + ")",
@@ -214,6 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		err = s.readers.PingContext(ctx)
 	}
 	if err != nil {
+		s.closeStmts()
 		s.writer.Close()
 		if s.readers != nil {
 			s.readers.Close()
@@ -364,6 +373,7 @@ func (s *Store) Close(ctx context.Context) error {
 		s.abortWriter()
 		// Readers first: the last connection to close checkpoints the WAL
 		// into the main file and removes it.
+		s.closeStmts()
 		rerr := s.readers.Close()
 		werr := s.writer.Close()
 		if err := errors.Join(rerr, werr); err != nil {

@@ -157,18 +157,18 @@ func (s *Store) commit(batch []*op) {
 // failure (its changes are rolled back); txErr means the transaction itself
 // is gone or unusable and the whole batch must fail.
 func (s *Store) runOp(ctx context.Context, tx *sql.Tx, o *op) (opErr, txErr error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+	if _, err := s.exec(ctx, tx, qSavepoint); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
 	opErr = s.callOp(ctx, tx, o)
 	if opErr != nil {
 		// Some errors (SQLITE_FULL, IOERR, INTERRUPT) make SQLite roll back
 		// the whole transaction; then the savepoint is gone and this fails.
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+		if _, err := s.exec(ctx, tx, qRollbackTo); err != nil {
 			return nil, fmt.Errorf("op failed (%w) and rollback to savepoint failed: %w", opErr, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+	if _, err := s.exec(ctx, tx, qRelease); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", err)
 	}
 	return opErr, nil
@@ -211,4 +211,57 @@ func (s *Store) ack(o *op, err error) {
 		s.errs.Add(1)
 	}
 	o.done <- err
+}
+
+const (
+	qSavepoint  = `SAVEPOINT op`
+	qRollbackTo = `ROLLBACK TO op`
+	qRelease    = `RELEASE op`
+)
+
+// writeQueries are prepared once on the writer connection at Open, so the
+// hot path skips SQLite's parser. (A statement cannot be prepared lazily on
+// the pool while a batch transaction holds its only connection.)
+var writeQueries = []string{
+	qSavepoint, qRollbackTo, qRelease,
+	qPutDevice, qDeleteDevice, qPutState, qAppendHistory, qPruneHistory,
+	qAppendEvent, qPruneEvents, qPutToken, qDeleteToken, qTouchToken, qSetSetting,
+}
+
+// prepareWrites fills s.stmts; it runs in Open before the writer starts.
+func (s *Store) prepareWrites(ctx context.Context) error {
+	s.stmts = make(map[string]*sql.Stmt, len(writeQueries))
+	for _, q := range writeQueries {
+		st, err := s.writer.PrepareContext(ctx, q)
+		if err != nil {
+			s.closeStmts()
+			return fmt.Errorf("store: prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+}
+
+// stmt returns query bound to tx, from the prepared set when it is there.
+// Only ops on the writer goroutine call it.
+// The returned statement is closed with tx.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[query]; ok {
+		return tx.StmtContext(ctx, st), nil
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
+// exec runs query in tx, through the prepared set when it is there.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st, ok := s.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
 }
