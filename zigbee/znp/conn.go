@@ -365,6 +365,9 @@ func (c *conn) write(f Frame, redact bool) error {
 		_, err = c.rwc.Write(c.wbuf)
 	}
 	c.wmu.Unlock()
+	if err == nil {
+		c.st.tx.Add(1)
+	}
 	return c.wrote(err)
 }
 
@@ -379,11 +382,10 @@ func (c *conn) writeRaw(b []byte) error {
 	return c.wrote(err)
 }
 
-// wrote counts a successful write or ends the conn after a failed one.
+// wrote ends the conn after a failed write.
 func (c *conn) wrote(err error) error {
 	switch {
 	case err == nil:
-		c.st.tx.Add(1)
 		return nil
 	case errors.Is(err, ErrFrameTooLong):
 		return err // an oversized frame never reached the port

@@ -12,43 +12,39 @@ import (
 // Headers of the commands the driver sends or waits for, from the command
 // tables.
 var (
-	cmdSysResetReq        = SysResetReq.RequestHeader()
-	cmdSysPing            = SysPing.RequestHeader()
-	cmdSysVersion         = SysVersion.RequestHeader()
-	cmdSysSetExtAddr      = SysSetExtAddr.RequestHeader()
-	cmdSysGetExtAddr      = SysGetExtAddr.RequestHeader()
-	cmdSysOSALNVItemInit  = SysOSALNVItemInit.RequestHeader()
-	cmdSysOSALNVRead      = SysOSALNVRead.RequestHeader()
-	cmdSysStackTune       = SysStackTune.RequestHeader()
-	cmdSysOSALNVDelete    = SysOSALNVDelete.RequestHeader()
-	cmdSysOSALNVLength    = SysOSALNVLength.RequestHeader()
-	cmdSysOSALNVReadExt   = SysOSALNVReadExt.RequestHeader()
-	cmdSysOSALNVWriteExt  = SysOSALNVWriteExt.RequestHeader()
-	cmdSysNVLength        = SysNVLength.RequestHeader()
-	cmdSysNVRead          = SysNVRead.RequestHeader()
-	cmdSysNVWrite         = SysNVWrite.RequestHeader()
-	cmdSysResetInd        = SysResetInd.RequestHeader()
-	cmdUtilGetDeviceInfo  = UtilGetDeviceInfo.RequestHeader()
-	cmdAFRegister         = AFRegister.RequestHeader()
-	cmdAFDataRequest      = AFDataRequest.RequestHeader()
-	cmdAFDataRequestExt   = AFDataRequestExt.RequestHeader()
-	cmdAFDataRetrieve     = AFDataRetrieve.RequestHeader()
-	cmdAFDataConfirm      = AFDataConfirm.RequestHeader()
-	cmdAFIncomingMsg      = AFIncomingMsg.RequestHeader()
-	cmdAFIncomingMsgExt   = AFIncomingMsgExt.RequestHeader()
-	cmdZDOPermitJoinReq   = ZDOMgmtPermitJoinReq.RequestHeader()
-	cmdZDOStartupFromApp  = ZDOStartupFromApp.RequestHeader()
-	cmdZDOStateChangeInd  = ZDOStateChangeInd.RequestHeader()
-	cmdZDOEndDeviceAnnce  = ZDOEndDeviceAnnceInd.RequestHeader()
-	cmdZDOStatusErrorRsp  = ZDOStatusErrorRsp.RequestHeader()
-	cmdZDOSrcRtgInd       = ZDOSrcRtgInd.RequestHeader()
-	cmdZDOConcentratorInd = ZDOConcentratorInd.RequestHeader()
-	cmdZDOLeaveInd        = ZDOLeaveInd.RequestHeader()
-	cmdZDOTCDevInd        = ZDOTCDevInd.RequestHeader()
-	cmdZDOPermitJoinInd   = ZDOPermitJoinInd.RequestHeader()
-	cmdBDBStartComm       = AppCnfBDBStartCommissioning.RequestHeader()
-	cmdBDBSetChannel      = AppCnfBDBSetChannel.RequestHeader()
-	cmdBDBCommNotif       = AppCnfBDBCommissioningNotify.RequestHeader()
+	cmdSysResetReq       = SysResetReq.RequestHeader()
+	cmdSysPing           = SysPing.RequestHeader()
+	cmdSysVersion        = SysVersion.RequestHeader()
+	cmdSysOSALNVItemInit = SysOSALNVItemInit.RequestHeader()
+	cmdSysOSALNVRead     = SysOSALNVRead.RequestHeader()
+	cmdSysStackTune      = SysStackTune.RequestHeader()
+	cmdSysOSALNVDelete   = SysOSALNVDelete.RequestHeader()
+	cmdSysOSALNVLength   = SysOSALNVLength.RequestHeader()
+	cmdSysOSALNVReadExt  = SysOSALNVReadExt.RequestHeader()
+	cmdSysOSALNVWriteExt = SysOSALNVWriteExt.RequestHeader()
+	cmdSysNVLength       = SysNVLength.RequestHeader()
+	cmdSysNVRead         = SysNVRead.RequestHeader()
+	cmdSysNVWrite        = SysNVWrite.RequestHeader()
+	cmdSysResetInd       = SysResetInd.RequestHeader()
+	cmdUtilGetDeviceInfo = UtilGetDeviceInfo.RequestHeader()
+	cmdAFRegister        = AFRegister.RequestHeader()
+	cmdAFDataRequest     = AFDataRequest.RequestHeader()
+	cmdAFDataRequestExt  = AFDataRequestExt.RequestHeader()
+	cmdAFDataRetrieve    = AFDataRetrieve.RequestHeader()
+	cmdAFDataConfirm     = AFDataConfirm.RequestHeader()
+	cmdAFIncomingMsg     = AFIncomingMsg.RequestHeader()
+	cmdAFIncomingMsgExt  = AFIncomingMsgExt.RequestHeader()
+	cmdZDOPermitJoinReq  = ZDOMgmtPermitJoinReq.RequestHeader()
+	cmdZDOStartupFromApp = ZDOStartupFromApp.RequestHeader()
+	cmdZDOStateChangeInd = ZDOStateChangeInd.RequestHeader()
+	cmdZDOEndDeviceAnnce = ZDOEndDeviceAnnceInd.RequestHeader()
+	cmdZDOStatusErrorRsp = ZDOStatusErrorRsp.RequestHeader()
+	cmdZDOSrcRtgInd      = ZDOSrcRtgInd.RequestHeader()
+	cmdZDOLeaveInd       = ZDOLeaveInd.RequestHeader()
+	cmdZDOTCDevInd       = ZDOTCDevInd.RequestHeader()
+	cmdZDOPermitJoinInd  = ZDOPermitJoinInd.RequestHeader()
+	cmdBDBStartComm      = AppCnfBDBStartCommissioning.RequestHeader()
+	cmdBDBSetChannel     = AppCnfBDBSetChannel.RequestHeader()
 )
 
 // cmdName returns the MT name of h, or its numeric form.
@@ -109,12 +105,6 @@ func (r *rd) u64() uint64 {
 		return binary.LittleEndian.Uint64(v)
 	}
 	return 0
-}
-
-func (r *rd) rest() []byte {
-	v := r.b
-	r.b = nil
-	return v
 }
 
 func le16(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }
