@@ -306,8 +306,7 @@ type session struct {
 	fw        firmware
 	endpoints map[zigbee.Endpoint]zigbee.ProfileID
 	info      zigbee.NetworkInfo
-	resetOnce sync.Once
-	reset     chan struct{} // closed on an unexpected SYS_RESET_IND
+	reset     chan struct{} // holds a token after an unexpected SYS_RESET_IND
 }
 
 // runSession opens the port and runs one session; wasUp reports whether
@@ -323,7 +322,7 @@ func (d *Driver) runSession(ctx context.Context) (wasUp bool, err error) {
 	s := &session{
 		d: d, c: c, nv: nvStore{c: c}, log: d.log,
 		endpoints: map[zigbee.Endpoint]zigbee.ProfileID{},
-		reset:     make(chan struct{}),
+		reset:     make(chan struct{}, 1),
 	}
 	d.mu.Lock()
 	d.liveConn = c
@@ -344,8 +343,21 @@ func (d *Driver) runSession(ctx context.Context) (wasUp bool, err error) {
 	wg.Go(func() { s.dispatch(sctx) })
 
 	start := time.Now()
-	if err := s.start(sctx); err != nil {
-		return false, err
+	for attempt := 1; ; attempt++ {
+		// A ZNP that just booted (a replugged stick) may announce itself
+		// with SYS_RESET_IND while the start-up runs; start over then.
+		select {
+		case <-s.reset:
+		default:
+		}
+		err := s.start(sctx)
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !errors.Is(err, zigbee.ErrCoordinatorReset) || sctx.Err() != nil {
+			return false, err
+		}
+		s.log.Warn("coordinator reset during start-up, starting over", "event", "start_retry", "err", err)
 	}
 	s.up(sctx, start)
 	return true, s.serve(sctx)

@@ -159,7 +159,10 @@ func (s *session) dispatch(ctx context.Context) {
 func (s *session) handle(ctx context.Context, f Frame) {
 	switch f.Header {
 	case cmdSysResetInd:
-		s.resetOnce.Do(func() { close(s.reset) })
+		select {
+		case s.reset <- struct{}{}:
+		default:
+		}
 		return
 	case cmdZDOStateChangeInd:
 		if len(f.Payload) > 0 {

@@ -374,7 +374,7 @@ func upDriver(t *testing.T, z *fakeZNP) (*Driver, *session) {
 		t.Fatal(err)
 	}
 	c := newConn(z.host, connConfig{})
-	s := &session{d: d, c: c, nv: nvStore{c: c}, log: d.log, reset: make(chan struct{}),
+	s := &session{d: d, c: c, nv: nvStore{c: c}, log: d.log, reset: make(chan struct{}, 1),
 		endpoints: map[zigbee.Endpoint]zigbee.ProfileID{1: zigbee.ProfileHA}}
 	d.running, d.sess = true, s
 	go s.dispatch(t.Context())
