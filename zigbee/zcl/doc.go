@@ -10,11 +10,14 @@
 //     per-type non-value sentinels (IsInvalid).
 //   - foundation.go: the global commands (read/write attributes, reporting
 //     configuration, reports, default response, discovery).
-//   - cluster.go, clusters.go: the cluster library: ids, attributes with types
-//     and access, and cluster-specific commands, looked up by id or by the
-//     zigbee-herdsman camelCase names ("genOnOff", "measuredValue") that
-//     zhub uses as the external spelling.
-//   - commands.go: payloads of the common cluster-specific commands.
+//   - cluster.go, library.go, clusters.go: the cluster library: ids,
+//     attributes with types and access, and cluster-specific commands with
+//     their field lists, looked up by id or by the zigbee-herdsman camelCase
+//     names ("genOnOff", "measuredValue") that zhub uses as the external
+//     spelling; Command.Encode/Decode handle any command whose fields are
+//     plain ZCL types.
+//   - commands.go: typed payloads of the common cluster-specific commands
+//     (MoveToLevel, MoveToColor, ZoneStatusChangeNotification, ...).
 //
 // Contracts:
 //
@@ -26,6 +29,7 @@
 //     reserved frame-control bits are kept, and payload decoders reject
 //     trailing bytes that their layout cannot hold.
 //   - ParseFrame's Payload aliases its input; decoded Values never do.
+//   - Value.String never prints a security key.
 //   - Encoders do not validate: they write what they are given, truncating
 //     strings and collections that are too long for their length field.
 //
