@@ -244,7 +244,7 @@ func TestDriverStartDecision(t *testing.T) {
 
 // joinLight starts a driver on a fresh sim with a light, opens the network
 // and lets the light join; it returns the light's NWK address.
-func joinLight(t *testing.T) (*sim.Network, *running, zigbee.NWK) {
+func joinLight(t testing.TB) (*sim.Network, *running, zigbee.NWK) {
 	t.Helper()
 	n := newSim(t, "", sim.DeviceSpec{Kind: sim.KindLight, IEEE: lightIEEE})
 	r := startDriver(t, simConfig(n))
@@ -644,5 +644,40 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 	if err := d.Send(t.Context(), zigbee.APSFrame{}); !errors.Is(err, zigbee.ErrNotRunning) {
 		t.Errorf("Send before Run: %v, want ErrNotRunning", err)
+	}
+}
+
+// BenchmarkPing measures one SREQ/SRSP round trip (SYS_PING) through the
+// driver's connection to the in-process sim.
+func BenchmarkPing(b *testing.B) {
+	n := newSim(b, "")
+	r := startDriver(b, simConfig(n))
+	next[zigbee.NetworkUp](b, r)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.d.PingForTest(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSend measures Send to a joined light: AF_DATA_REQUEST, its SRSP
+// and the AF_DATA_CONFIRM (ZCL On with the default response disabled, so
+// the light stays silent).
+func BenchmarkSend(b *testing.B) {
+	_, r, nwk := joinLight(b)
+	go func() {
+		for range r.d.Events() {
+		}
+	}()
+	f := zigbee.APSFrame{Dst: zigbee.Unicast(nwk), DstEndpoint: 1, Profile: zigbee.ProfileHA, Cluster: 0x0006,
+		Payload: []byte{0x11, 0x01, 0x01}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.d.Send(ctx, f); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -180,7 +180,15 @@ func buildZDO(dst zigbee.NWK, cluster zigbee.ClusterID, p []byte) (zdoCall, erro
 		if err := need(5); err != nil {
 			return call, err
 		}
-		call.req = withDst(0x06, p)
+		n := 5 + 2*int(p[4])
+		if err := need(n + 1); err != nil {
+			return call, err
+		}
+		n += 1 + 2*int(p[n])
+		if err := need(n); err != nil {
+			return call, err
+		}
+		call.req = withDst(0x06, p[:n])
 	case 0x0021, 0x0022: // Bind, Unbind: srcIEEE, srcEp, cluster, dstMode, dst (2 or 8+1)
 		if err := need(12); err != nil {
 			return call, err
