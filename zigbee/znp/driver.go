@@ -116,6 +116,11 @@ type Driver struct {
 	restoreCh chan restoreRequest
 	pjKick    chan struct{}
 
+	// emitMu guards closing events against emits from API calls.
+	emitMu       sync.RWMutex
+	eventsClosed bool
+	stopping     chan struct{} // closed when Run is about to return
+
 	mu        sync.Mutex
 	running   bool
 	sess      *session // the session whose network is up, or nil
@@ -195,6 +200,7 @@ func New(cfg Config) (*Driver, error) {
 		txSem:     make(chan struct{}, cfg.MaxTransactions),
 		restoreCh: make(chan restoreRequest),
 		pjKick:    make(chan struct{}, 1),
+		stopping:  make(chan struct{}),
 		nextTID:   1,
 	}, nil
 }
@@ -242,7 +248,13 @@ func (d *Driver) Run(ctx context.Context) error {
 	if !d.ran.CompareAndSwap(false, true) {
 		return errors.New("znp: Run called twice")
 	}
-	defer close(d.events)
+	defer func() {
+		close(d.stopping)
+		d.emitMu.Lock()
+		d.eventsClosed = true
+		close(d.events)
+		d.emitMu.Unlock()
+	}()
 	d.mu.Lock()
 	d.running = true
 	d.mu.Unlock()
@@ -289,11 +301,18 @@ func (d *Driver) Run(ctx context.Context) error {
 	}
 }
 
-// emit delivers an event unless ctx ends first.
+// emit delivers an event unless ctx ends or Run returns first. API calls
+// emit too, so the close of events in Run waits for emits in progress.
 func (d *Driver) emit(ctx context.Context, ev zigbee.Event) {
+	d.emitMu.RLock()
+	defer d.emitMu.RUnlock()
+	if d.eventsClosed {
+		return
+	}
 	select {
 	case d.events <- ev:
 	case <-ctx.Done():
+	case <-d.stopping:
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -469,7 +470,7 @@ func TestDriverBackupRestore(t *testing.T) {
 	}
 	next[zigbee.NetworkDown](t, r2)
 	got := next[zigbee.NetworkUp](t, r2).Info
-	if got.PANID != orig.PANID || got.ExtPANID != orig.ExtPANID || got.Channel != orig.Channel {
+	if got.PANID != orig.PANID || got.ExtPANID != orig.ExtPANID || got.Channel != orig.Channel || got.IEEE != orig.IEEE {
 		t.Errorf("restored network %+v, want %+v", got, orig)
 	}
 	b2, err := r2.d.Backup(t.Context())
@@ -679,5 +680,72 @@ func BenchmarkSend(b *testing.B) {
 		if err := r.d.Send(ctx, f); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// stuckStick wraps a link to the sim: it swallows the first drop SYS_PING
+// frames (a chip still in its bootloader), records raw bytes that are not
+// frames, and records DTR/RTS changes like a serial port.
+type stuckStick struct {
+	io.ReadWriteCloser
+	drop  int
+	raw   bytes.Buffer
+	lines []string
+}
+
+func (s *stuckStick) Write(p []byte) (int, error) {
+	if f, err := znp.ParseFrame(p); err == nil && f.Header == znp.SysPing.RequestHeader() && s.drop > 0 {
+		s.drop--
+		return len(p), nil
+	} else if err != nil {
+		s.raw.Write(p)
+		return len(p), nil
+	}
+	return s.ReadWriteCloser.Write(p)
+}
+
+func (s *stuckStick) SetDTR(on bool) error {
+	s.lines = append(s.lines, fmt.Sprintf("DTR=%v", on))
+	return nil
+}
+func (s *stuckStick) SetRTS(on bool) error {
+	s.lines = append(s.lines, fmt.Sprintf("RTS=%v", on))
+	return nil
+}
+
+func TestDriverSkipsBootloader(t *testing.T) {
+	tests := []struct {
+		name      string
+		drop      int
+		wantLines []string
+	}{
+		{"answers after the skip byte", 1, nil},
+		{"answers after a DTR/RTS reset pulse", 2,
+			[]string{"DTR=false", "RTS=false", "DTR=false", "RTS=true", "DTR=false", "RTS=false"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newSim(t, "")
+			stick := make(chan *stuckStick, 1)
+			open := func(ctx context.Context) (io.ReadWriteCloser, error) {
+				c, err := n.OpenZNP(ctx)
+				if err != nil {
+					return nil, err
+				}
+				s := &stuckStick{ReadWriteCloser: c, drop: tt.drop}
+				stick <- s
+				return s, nil
+			}
+			r := startDriver(t, znp.Config{Open: open, ProbeTimeout: 20 * time.Millisecond, BootloaderDelay: time.Millisecond})
+			next[zigbee.NetworkUp](t, r)
+			s := <-stick
+			r.stop()
+			if !bytes.Equal(s.raw.Bytes(), []byte{0xEF}) {
+				t.Errorf("raw bytes % X, want the EF skip byte", s.raw.Bytes())
+			}
+			if fmt.Sprint(s.lines) != fmt.Sprint(tt.wantLines) {
+				t.Errorf("modem lines %v, want %v", s.lines, tt.wantLines)
+			}
+		})
 	}
 }
