@@ -412,6 +412,11 @@ func (s *session) serve(ctx context.Context) error {
 	pj := time.NewTimer(time.Hour)
 	pj.Stop()
 	defer pj.Stop()
+	// A coordinator that restarted forgot an open permit-join window.
+	s.renewPermitJoin(ctx)
+	if next, ok := d.permitJoinWake(); ok {
+		pj.Reset(max(time.Until(next), 0))
+	}
 	for {
 		select {
 		case <-ctx.Done():
