@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/zdo"
 )
 
 // Unit and fuzz tests of the driver's own payload codecs: callbacks to
@@ -291,6 +293,61 @@ func FuzzBuildZDO(f *testing.F) {
 	})
 }
 
+// TestZDPRequestsFromZDO builds requests with zigbee/zdo (what the hub
+// hands to ZDORequest) and checks their MT form against the command tables.
+func TestZDPRequestsFromZDO(t *testing.T) {
+	tests := []struct {
+		msg   zdo.Message
+		check func(Params) bool
+	}{
+		{zdo.NWKAddrReq{IEEE: 0x00124b0001020304, RequestType: 1}, func(p Params) bool { return p.IEEE("ieeeAddr") == 0x00124b0001020304 && p.U8("reqType") == 1 }},
+		{zdo.IEEEAddrReq{NWK: 0x1234}, func(p Params) bool { return p.U16("shortAddr") == 0x1234 }},
+		{zdo.NodeDescReq{NWKOfInterest: 0x1234}, func(p Params) bool { return p.U16("dstAddr") == 0x1234 && p.U16("nwkAddrOfInterest") == 0x1234 }},
+		{zdo.PowerDescReq{NWKOfInterest: 0x1234}, func(p Params) bool { return p.U16("nwkAddrOfInterest") == 0x1234 }},
+		{zdo.SimpleDescReq{NWKOfInterest: 0x1234, Endpoint: 11}, func(p Params) bool { return p.U8("endpoint") == 11 }},
+		{zdo.ActiveEPReq{NWKOfInterest: 0x1234}, func(p Params) bool { return p.U16("nwkAddrOfInterest") == 0x1234 }},
+		{zdo.MatchDescReq{NWKOfInterest: 0xFFFD, Profile: zigbee.ProfileHA, InClusters: []zigbee.ClusterID{0x0019}},
+			func(p Params) bool {
+				return p.U16("profileId") == 0x0104 && slices.Equal(p.U16s("inClusters"), []uint16{0x0019})
+			}},
+		{zdo.BindReq{SrcIEEE: 0x00124b0001020304, SrcEndpoint: 1, ClusterID: 6, Dst: zdo.UnicastTarget(0x00124b00aabbccdd, 1)},
+			func(p Params) bool {
+				return p.U8("dstMode") == 3 && p.IEEE("dst") == 0x00124b00aabbccdd && p.U8("dstEndpoint") == 1
+			}},
+		{zdo.BindReq{SrcIEEE: 0x00124b0001020304, SrcEndpoint: 1, ClusterID: 6, Dst: zdo.BindTarget{Mode: zdo.BindGroup, Group: 0x0042}},
+			func(p Params) bool { return p.U8("dstMode") == 1 && p.IEEE("dst") == 0x0042 }},
+		{zdo.MgmtLqiReq{StartIndex: 3}, func(p Params) bool { return p.U8("startIndex") == 3 }},
+		{zdo.MgmtRtgReq{StartIndex: 3}, func(p Params) bool { return p.U8("startIndex") == 3 }},
+		{zdo.MgmtLeaveReq{IEEE: 0x00124b0001020304, Rejoin: true}, func(p Params) bool { return p.U8("removeChildrenRejoin") == 0x01 }},
+		{zdo.MgmtLeaveReq{IEEE: 0x00124b0001020304, RemoveChildren: true}, func(p Params) bool { return p.U8("removeChildrenRejoin") == 0x02 }},
+		{zdo.MgmtPermitJoiningReq{Duration: 60, TCSignificance: true}, func(p Params) bool { return p.U8("duration") == 60 && p.U8("tcSignificance") == 1 }},
+		{zdo.MgmtNWKUpdateReq{Channels: zigbee.Channel(15).Mask(), ScanDuration: 0xFE, UpdateID: 2}, func(p Params) bool {
+			return p.U32("channelMask") == 1<<15 && p.U8("scanDuration") == 0xFE
+		}},
+		{zdo.MgmtNWKUpdateReq{Channels: 0x07FFF800, ScanDuration: 3, ScanCount: 2}, func(p Params) bool { return p.U8("scanCount") == 2 }},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%T", tt.msg), func(t *testing.T) {
+			frame := zdo.Encode(0x5A, tt.msg)
+			dst := zigbee.NWK(0x1234)
+			if tt.msg.Cluster() == 0x0038 || tt.msg.Cluster() == 0x0006 {
+				dst = 0xFFFD
+			}
+			call, err := buildZDO(dst, tt.msg.Cluster(), frame[1:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, p, err := Decode(call.req)
+			if err != nil {
+				t.Fatalf("%v: command table: %v", call.req, err)
+			}
+			if !tt.check(p) {
+				t.Errorf("MT request %v decodes to %v", call.req, p)
+			}
+		})
+	}
+}
+
 func TestAddrRspOrder(t *testing.T) {
 	// MT IEEE_ADDR_RSP (zdo.json): status 0, ieee, nwk 0xC856, startIndex 0,
 	// numAssoc 2, [0x1111, 0x2222].
@@ -300,12 +357,47 @@ func TestAddrRspOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "00" + "5321E512006F0D00" + "56C8" + "02" + "00" + "11112222"
+	if m, err := zdo.DecodePayload(0x8001, got); err != nil {
+		t.Errorf("zdo rejects %X: %v", got, err)
+	} else if r := m.(zdo.IEEEAddrRsp); r.NWK != 0xC856 || len(r.AssocDevices) != 2 || r.AssocDevices[1] != 0x2222 {
+		t.Errorf("zdo decodes %+v", r)
+	}
 	if !strings.EqualFold(hex.EncodeToString(got), want) {
 		t.Errorf("ZDP IEEE_addr_rsp = %X, want %s", got, want)
 	}
 	got, err = addrRsp(false)(f.Payload)
 	if err != nil || len(got) != 11 {
 		t.Errorf("single request: %X %v, want only status, ieee, nwk", got, err)
+	}
+}
+
+// TestZDOResponsesDecodeWithZDP converts every ZDO response callback of the
+// shared vectors to a ZDP payload and decodes it with zigbee/zdo, the
+// codec the hub uses on what ZDORequest returns.
+func TestZDOResponsesDecodeWithZDP(t *testing.T) {
+	seen := 0
+	for _, b := range vectorFrames(t, "znp_to_host") {
+		f, _ := ParseFrame(b)
+		if f.Type != AREQ || f.Subsystem != ZDO || f.ID < 0x80 || f.ID > 0xB8 {
+			continue
+		}
+		cluster := zigbee.ClusterID(0x8000 | uint16(f.ID&0x7F))
+		convert := dropSrc
+		if f.ID == 0x80 || f.ID == 0x81 {
+			convert = addrRsp(true)
+		}
+		zdp, err := convert(f.Payload)
+		if err != nil {
+			t.Errorf("%X: %v", b, err)
+			continue
+		}
+		if _, err := zdo.DecodePayload(cluster, zdp); err != nil {
+			t.Errorf("%s %X → ZDP %X: zdo rejects it: %v", cmdName(f.Header), b, zdp, err)
+		}
+		seen++
+	}
+	if seen < 10 {
+		t.Errorf("only %d ZDO response vectors", seen)
 	}
 }
 

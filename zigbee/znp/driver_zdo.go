@@ -111,9 +111,9 @@ func dropSrc(p []byte) ([]byte, error) {
 }
 
 // addrRsp converts ZDO_NWK_ADDR_RSP / ZDO_IEEE_ADDR_RSP (status, ieee, nwk,
-// startIndex, numAssoc, list — MT order, znp.md §16) to the ZDP order
-// (status, ieee, nwk, numAssoc, startIndex, list); the count, index and
-// list are present only for extended requests.
+// startIndex, numAssoc, list — MT order, znp.md §16) to the ZDP layout
+// (status, ieee, nwk, then for extended requests numAssoc and, when there
+// are devices, startIndex and the list; Zigbee spec §2.4.4.2.1).
 func addrRsp(extended bool) func([]byte) ([]byte, error) {
 	return func(p []byte) ([]byte, error) {
 		if len(p) < 11 {
@@ -127,7 +127,11 @@ func addrRsp(extended bool) func([]byte) ([]byte, error) {
 		if len(p) < 13+2*n {
 			return nil, errShortPayload
 		}
-		out = append(out, byte(n), start)
+		out = append(out, byte(n))
+		if n == 0 {
+			return out, nil
+		}
+		out = append(out, start)
 		return append(out, p[13:13+2*n]...), nil
 	}
 }
