@@ -81,7 +81,7 @@ type Config struct {
 	TxPower *int8
 	// Endpoints to register; nil means DefaultEndpoints.
 	Endpoints []EndpointConfig
-	// MaxTransactions bounds concurrent Send and ZDORequest calls.
+	// MaxTransactions bounds concurrent Send and ZDORequest calls (at most 200).
 	MaxTransactions int
 
 	SREQTimeout         time.Duration // SRSP wait (DefaultSREQTimeout)
@@ -179,6 +179,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.Endpoints = DefaultEndpoints()
 	}
 	setDefault(&cfg.MaxTransactions, DefaultMaxTransactions)
+	cfg.MaxTransactions = min(cfg.MaxTransactions, 200) // AF transaction ids are 8 bits
 	setDefault(&cfg.SREQTimeout, DefaultSREQTimeout)
 	setDefault(&cfg.StartTimeout, DefaultStartTimeout)
 	setDefault(&cfg.ConfirmTimeout, DefaultConfirmTimeout)
