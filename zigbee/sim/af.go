@@ -53,7 +53,7 @@ var afHandlers = map[uint8]handler{
 		if n.endpointRegistered(e.id) {
 			return []byte{apsDuplicateEntry}, nil
 		}
-		if e.id == 0 || e.id > 240 && e.id != 242 {
+		if e.id == 0 || e.id == 0xFF {
 			return []byte{afInvalidParam}, nil
 		}
 		n.eps = append(n.eps, e)

@@ -143,11 +143,16 @@ func (n *Network) Press(ctx context.Context, a zigbee.IEEE) error {
 	})
 }
 
-// WaitJoined blocks until the device has announced itself on the network
-// and returns its NWK address.
+// WaitJoined blocks until the device is a member of the network (returning
+// at once if it already is; otherwise once it announced itself) and returns
+// its NWK address.
 func (n *Network) WaitJoined(ctx context.Context, a zigbee.IEEE) (zigbee.NWK, error) {
 	ch := make(chan zigbee.NWK, 1)
 	err := n.withDevice(ctx, a, func(d *device) error {
+		if n.member(d) {
+			ch <- d.nwk
+			return nil
+		}
 		n.joinWait[a] = append(n.joinWait[a], ch)
 		return nil
 	})

@@ -184,7 +184,9 @@ func resetTables(s *nvStore) {
 	for i := range capSecMaterial {
 		s.setExt(extKey{sysZStack, exNwkSecMaterial, uint16(i)}, make([]byte, secMaterialEntryLen))
 	}
-	sm := make([]byte, 0, capSecMgr*secMgrEntryLen)
+	// APS_LINK_KEY_TABLE is an inline table: a u16 count of used entries,
+	// then the entries (ami 0xFFFE = unused).
+	sm := make([]byte, 2, 2+capSecMgr*secMgrEntryLen)
 	for range capSecMgr {
 		sm = append(sm, 0xFE, 0xFF, 0x00, 0x00, 0x00, 0x00)
 	}

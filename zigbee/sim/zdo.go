@@ -201,7 +201,7 @@ func (n *Network) coordZDP(cluster uint16, p []byte) []byte {
 		return *b.u8(0).u16(nwk).u8(0x10).u8(0xC1)
 	case zdpSimpleDescReq:
 		nwk, ep := r.u16(), r.u8()
-		if ep == 0 || ep > 240 {
+		if ep == 0 || ep == 0xFF {
 			return *b.u8(zdpInvalidEP).u16(nwk).u8(0)
 		}
 		for _, e := range n.eps {
@@ -386,7 +386,7 @@ func (n *Network) deviceZDP(d *device, cluster uint16, p []byte, bcast bool) []b
 		return *b.u8(0).u16(nwk).u8(0x41).u8(0xC4)
 	case zdpSimpleDescReq:
 		nwk, ep := r.u16(), r.u8()
-		if ep == 0 || ep > 240 {
+		if ep == 0 || ep == 0xFF {
 			return *b.u8(zdpInvalidEP).u16(nwk).u8(0)
 		}
 		e := d.ep(ep)
