@@ -196,3 +196,26 @@ func (h *host) status(sub znp.Subsystem, id uint8, payload []byte, want byte) {
 }
 
 func le16(v uint16) []byte { return []byte{byte(v), byte(v >> 8)} }
+
+// syncBuffer is a concurrency-safe bytes.Buffer for traces.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.b)
+}
+
+func hexFrame(typ znp.Type, sub znp.Subsystem, id uint8, p []byte) string {
+	return hexUpper(frameBytes(typ, sub, id, p))
+}

@@ -108,14 +108,14 @@ var sysHandlers = map[uint8]handler{
 		return *b.u16(uint16(len(v))), nil
 	},
 	0x0F: func(n *Network, r *rd) ([]byte, func()) { // SYS_STACK_TUNE
-		op, v := r.u8(), r.u8()
+		// Setting the TX power answers the ZMac status (observed: 00 for
+		// 20 dBm on a 20240710 build, trace z-h-c #8776).
+		r.u8()
+		r.u8()
 		if !r.ok {
 			return nil, nil
 		}
-		if op != 0 {
-			return []byte{0}, nil
-		}
-		return []byte{v}, nil
+		return []byte{0}, nil
 	},
 	0x14: func(n *Network, r *rd) ([]byte, func()) { // SYS_SET_TX_POWER: 3.x.0 answers a status
 		r.u8()
