@@ -48,6 +48,8 @@ function withTimeout(p, ms, what) {
 function startSim() {
   const sim = spawn(zhub, ['sim', '--znp-pty', pty, '--state', path.join(dir, 'sim-state.json'),
     '--trace', path.join(dir, 'trace-' + expect + '.txt')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Never leave the emulated dongle running, whatever happens to this script.
+  process.on('exit', () => sim.kill('SIGKILL'));
   const lines = readline.createInterface({ input: sim.stdout });
   const waiters = [];
   lines.on('line', (l) => {

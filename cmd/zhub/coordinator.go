@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
+	"github.com/zhubhq/zhub/ws"
+	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/sim"
+	"github.com/zhubhq/zhub/zigbee/znp"
+)
+
+// networkConfig turns the [zigbee] section into what a driver forms with.
+func networkConfig(cfg config.Config) (zigbee.NetworkConfig, error) {
+	key, generate, err := cfg.NetworkKey()
+	if err != nil {
+		return zigbee.NetworkConfig{}, err
+	}
+	nc := zigbee.NetworkConfig{
+		Channel:     zigbee.Channel(cfg.Zigbee.Channel),
+		PANID:       zigbee.PANID(cfg.Zigbee.PANID),
+		ExtPANID:    zigbee.ExtPANID(cfg.Zigbee.ExtendedPANID),
+		Key:         zigbee.NetworkKey(key),
+		GenerateKey: generate,
+	}
+	if !generate && nc.Key.IsWellKnown() {
+		return nc, fmt.Errorf("zigbee.network_key: the configured key is a published default key; anyone nearby could decrypt the network (use \"generate\")")
+	}
+	return nc, nil
+}
+
+// watchCoordinator follows the coordinator's events: it keeps /health
+// current, logs joins and leaves, and closes d.ready at the first outcome
+// (network up, or down with a reason) so READY=1 is never sent before the
+// daemon knows what it runs on.
+func (d *daemon) watchCoordinator(ctx context.Context, c zigbee.Coordinator, log *slog.Logger) error {
+	var readyOnce sync.Once
+	signalReady := func() { readyOnce.Do(func() { close(d.ready) }) }
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-c.Events():
+			if !ok {
+				return nil
+			}
+			switch e := ev.(type) {
+			case zigbee.NetworkUp:
+				d.health.Set("coordinator", ws.StateOK, nil)
+				d.health.SetDetail("coordinator", "channel", int(e.Info.Channel))
+				d.health.SetDetail("coordinator", "pan_id", e.Info.PANID.String())
+				d.health.SetDetail("coordinator", "extended_pan_id", e.Info.ExtPANID.String())
+				d.health.SetDetail("coordinator", "ieee", e.Info.IEEE.String())
+				d.health.SetDetail("coordinator", "firmware", e.Info.Firmware.Product+" "+e.Info.Firmware.Revision)
+				log.Info("zigbee network up", "event", "network_up", "channel", int(e.Info.Channel),
+					"pan_id", e.Info.PANID.String(), "formed", e.Info.Formed, "firmware", e.Info.Firmware.Product)
+				signalReady()
+			case zigbee.NetworkDown:
+				d.health.Set("coordinator", ws.StateDegraded, e.Err)
+				log.Warn("zigbee network down", "event", "network_down", "err", e.Err)
+				signalReady()
+			case zigbee.DeviceJoined:
+				log.Info("device joined", "event", "device_joined", "ieee", e.IEEE.String(), "nwk", e.NWK.String())
+			case zigbee.DeviceAnnounced:
+				log.Info("device announced", "event", "device_announced", "ieee", e.IEEE.String(), "nwk", e.NWK.String())
+			case zigbee.DeviceLeft:
+				log.Info("device left", "event", "device_left", "ieee", e.IEEE.String(), "nwk", e.NWK.String())
+			case zigbee.PermitJoinChanged:
+				log.Info("permit join changed", "event", "permit_join", "open", e.Open, "duration_s", e.Duration.Seconds())
+			}
+		}
+	}
+}
+
+// startCoordinator starts the configured coordinator under g.
+func (d *daemon) startCoordinator(ctx context.Context, g *errgroup.Group) error {
+	log := d.log.With("module", "coordinator")
+	nc, err := networkConfig(d.cfg)
+	if err != nil {
+		return err
+	}
+	c, desc, err := d.newCoordinator(ctx, g, nc)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		if rep := d.health.Report(""); rep.Components["coordinator"].State == ws.StateStarting {
+			d.health.Set("coordinator", ws.StateDisabled, errors.New(desc))
+		}
+		log.Warn("coordinator disabled", "event", "component_disabled", "reason", desc)
+		close(d.ready)
+		return nil
+	}
+	log.Info("coordinator starting", "event", "component_starting", "on", desc)
+	g.Go(func() error { return c.Run(ctx) })
+	g.Go(func() error { return d.watchCoordinator(ctx, c, log) })
+	return nil
+}
+
+// newCoordinator builds the driver for [serial] adapter. It returns a nil
+// Coordinator with a reason when the adapter cannot run in this build.
+func (d *daemon) newCoordinator(ctx context.Context, g *errgroup.Group, nc zigbee.NetworkConfig) (zigbee.Coordinator, string, error) {
+	cfg := d.cfg
+	backup := filepath.Join(cfg.DataDir, "coordinator_backup.json")
+	switch cfg.Serial.Adapter {
+	case config.AdapterSim:
+		// The embedded default: the real ZNP driver against an emulated
+		// Z-Stack dongle in this process, through the same bytes as a serial
+		// line. The dongle keeps its NV in the data directory, as a real one
+		// keeps it in flash.
+		state := filepath.Join(cfg.DataDir, "sim-dongle.json")
+		net, err := sim.New(sim.Config{StatePath: state, Devices: sim.DefaultDevices(), Logger: d.log.With("module", "sim")})
+		if err != nil {
+			return nil, "", fmt.Errorf("emulated dongle: %w", err)
+		}
+		g.Go(func() error { return net.Run(ctx) })
+		drv, err := znp.New(znp.Config{Open: net.OpenZNP, Network: nc, BackupPath: backup, Logger: d.log.With("module", "znp")})
+		if err != nil {
+			return nil, "", err
+		}
+		return drv, "emulated Z-Stack dongle (zigbee/sim, state " + state + ")", nil
+	case config.AdapterZNP:
+		pc := zigbee.PortConfig{Path: cfg.Serial.Port, Baud: cfg.Serial.Baud, RTSCTS: cfg.Serial.RTSCTS}
+		drv, err := znp.New(znp.Config{
+			Open:       func(ctx context.Context) (io.ReadWriteCloser, error) { return zigbee.OpenPort(ctx, pc) },
+			Network:    nc,
+			BackupPath: backup,
+			Logger:     d.log.With("module", "znp"),
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		return drv, "Z-Stack dongle at " + cfg.Serial.Port, nil
+	case config.AdapterEZSP:
+		d.health.Set("coordinator", ws.StateError, errors.New("the EZSP (Silicon Labs) driver is not built yet; use a Z-Stack dongle (adapter = \"znp\") or adapter = \"sim\""))
+		return nil, "EZSP driver not built yet", nil
+	}
+	return nil, "", fmt.Errorf("serial.adapter %q is not supported", cfg.Serial.Adapter)
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
+	"github.com/zhubhq/zhub/cmd/zhub/internal/sdnotify"
+	"github.com/zhubhq/zhub/hub/store"
+	"github.com/zhubhq/zhub/ws"
+)
+
+// stopTimeout bounds a clean shutdown after SIGINT/SIGTERM.
+const stopTimeout = 5 * time.Second
+
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("zhub serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (default: $ZHUB_CONFIG, /etc/zhub/config.toml, built-in defaults)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	cfg, src, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "zhub: %v\n", err)
+		return exitFailed
+	}
+	jsonLogs := cfg.Log.JSON(isTerminalWriter(stderr))
+	log := newLogger(stderr, cfg.Log.SlogLevel(), jsonLogs)
+	if err := serve(ctx, cfg, src, log); err != nil {
+		log.Error("zhub stopped with an error", "module", "main", "event", "exit_error", "err", err)
+		fmt.Fprintf(stderr, "zhub: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// daemon holds the running components of `zhub serve`.
+type daemon struct {
+	cfg    config.Config
+	log    *slog.Logger
+	health *ws.HealthTracker
+	store  *store.Store
+	http   *ws.Server
+	notify *sdnotify.Notifier
+	// ready is closed when the coordinator reached its first outcome (up,
+	// or down with a reason), so READY=1 is not sent before then.
+	ready chan struct{}
+}
+
+// serve runs the daemon until ctx is cancelled. It returns nil on a clean
+// stop and the reason otherwise.
+func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.Logger) error {
+	start := time.Now()
+	mlog := log.With("module", "main")
+	from := "built-in defaults"
+	if src.FromFile {
+		from = src.Path
+	}
+	mlog.Info("zhub starting", "event", "starting", "version", buildVersion(), "config", from, "data_dir", cfg.DataDir)
+
+	notify, err := sdnotify.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	d := &daemon{cfg: cfg, log: log, notify: notify, ready: make(chan struct{}),
+		health: ws.NewHealthTracker("coordinator", "store", "mqtt")}
+
+	// Store first: everything else persists through it.
+	t0 := time.Now()
+	d.store, err = store.Open(ctx, store.Config{Path: filepath.Join(cfg.DataDir, "zhub.db"), Logger: log.With("module", "store")})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	d.health.Set("store", ws.StateOK, nil)
+	d.health.SetDetail("store", "path", filepath.Join(cfg.DataDir, "zhub.db"))
+	mlog.Info("store ready", "event", "component_ready", "component", "store", "on", "sqlite "+filepath.Join(cfg.DataDir, "zhub.db"), "elapsed_ms", ms(time.Since(t0)))
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := d.store.Close(cctx); err != nil {
+			mlog.Error("store close failed", "event", "store_close_failed", "err", err)
+		}
+	}()
+
+	// HTTP: bind before the slow parts so a port clash stops startup at once.
+	if cfg.HTTP.Listen != "" {
+		d.http, err = ws.New(ws.Config{Listen: cfg.HTTP.Listen, Version: buildVersion(), Health: d.health, Logger: log.With("module", "http")})
+		if err != nil {
+			return err
+		}
+		if err := d.http.Listen(); err != nil {
+			return err
+		}
+		mlog.Info("http ready", "event", "component_ready", "component", "http", "on", "http://"+d.http.Addr().String())
+	} else {
+		mlog.Info("http server off (http.listen is empty)", "event", "component_disabled", "component", "http")
+	}
+
+	d.health.Set("mqtt", ws.StateDisabled, errors.New("the MQTT bridge is not built yet"))
+
+	g, gctx := errgroup.WithContext(ctx)
+	if d.http != nil {
+		g.Go(func() error { return d.http.Run(gctx) })
+	}
+	if err := d.startCoordinator(gctx, g); err != nil {
+		return err
+	}
+	g.Go(func() error {
+		select {
+		case <-d.ready:
+		case <-time.After(10 * time.Second):
+			mlog.Warn("coordinator not up after 10 s; reporting ready in degraded state", "event", "ready_degraded")
+		case <-gctx.Done():
+			return nil
+		}
+		if err := d.notify.Notify("READY=1"); err != nil {
+			mlog.Warn("systemd notify failed", "event", "notify_failed", "err", err)
+		}
+		mlog.Info("zhub ready", "event", "ready", "elapsed_ms", ms(time.Since(start)))
+		return d.notify.RunWatchdog(gctx, nil)
+	})
+
+	// Wait for a signal or a failed component, then stop everything in time.
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		if ctx.Err() == nil {
+			return fmt.Errorf("component failed: %w", err)
+		}
+		_ = d.notify.Notify("STOPPING=1")
+		return nil
+	case <-ctx.Done():
+	}
+	mlog.Info("zhub stopping", "event", "stopping")
+	_ = d.notify.Notify("STOPPING=1")
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	case <-time.After(stopTimeout):
+		return fmt.Errorf("components did not stop within %v", stopTimeout)
+	}
+	mlog.Info("zhub stopped", "event", "stopped", "elapsed_ms", ms(time.Since(start)))
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
