@@ -350,10 +350,7 @@ func (n *Network) Replug(ctx context.Context) error {
 	n.linkMu.Unlock()
 	return n.call(ctx, func() {
 		n.log.Info("dongle replugged", "event", "replug")
-		n.afterCoord(n.cfg.ResetDelay, func() {
-			n.booting = false
-			n.areq(znp.SYS, 0x80, []byte{0x00, transportRev, productZStack3, majorRel, minorRel, maintRel})
-		})
+		n.afterCoord(n.cfg.ResetDelay, func() { n.booted(0x00) })
 	})
 }
 

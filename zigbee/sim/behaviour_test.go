@@ -143,8 +143,8 @@ func TestGarbageTolerance(t *testing.T) {
 	h := openHost(t, n)
 	var in []byte
 	in = append(in, 0xEF, 0xEF, 0x00, 0xFE, 0xFF, 0x12) // bootloader bytes, a SOF with LEN 255
-	in = append(in, mustFrame(t, "FE00210121")...)        // bad FCS
-	in = append(in, mustFrame(t, "FE00210120")...)        // ping
+	in = append(in, mustFrame(t, "FE00210121")...)      // bad FCS
+	in = append(in, mustFrame(t, "FE00210120")...)      // ping
 	for _, b := range in {
 		h.write([]byte{b}) // one byte per write, like a slow UART
 	}
@@ -166,7 +166,7 @@ func TestShortPayloadIsRPCLengthError(t *testing.T) {
 	n := startNet(t, testConfig(t))
 	h := openHost(t, n)
 	h.write(mustFrame(t, "FE01211321")[:0]) // no-op
-	h.send(znp.SYS, 0x13, []byte{0x21})      // OSAL_NV_LENGTH needs 2 bytes
+	h.send(znp.SYS, 0x13, []byte{0x21})     // OSAL_NV_LENGTH needs 2 bytes
 	f := h.next()
 	if f.Header != hdr(znp.SRSP, znp.RPCError, 0) || !bytes.Equal(f.Payload, []byte{4, 0x21, 0x13}) {
 		t.Fatalf("got %v", f)

@@ -159,10 +159,7 @@ func (n *Network) respond(f znp.Frame, sub znp.Subsystem, id uint8, payload []by
 // bits are applied, and SYS_RESET_IND follows after ResetDelay.
 func (n *Network) reset(reason uint8) {
 	n.powerOff()
-	n.afterCoord(n.cfg.ResetDelay, func() {
-		n.booting = false
-		n.areq(znp.SYS, 0x80, []byte{reason, transportRev, productZStack3, majorRel, minorRel, maintRel})
-	})
+	n.afterCoord(n.cfg.ResetDelay, func() { n.booted(reason) })
 }
 
 // powerOff drops all volatile state and applies STARTUP_OPTION.

@@ -99,6 +99,7 @@ type Network struct {
 	timerSeq      uint64
 	gen           uint64 // bumped by resets: scheduled coordinator work of older generations is dropped
 	booting       bool
+	bootWait      []chan struct{} // closed when booting ends
 	state         uint8
 	eps           []afEndpoint
 	msgCB         map[uint16]bool
@@ -344,6 +345,38 @@ func (n *Network) nib() nib {
 		return nil
 	}
 	return nib(v)
+}
+
+// booted ends a boot: the chip listens again and says so.
+func (n *Network) booted(reason uint8) {
+	n.booting = false
+	for _, ch := range n.bootWait {
+		close(ch)
+	}
+	n.bootWait = nil
+	n.areq(znp.SYS, 0x80, []byte{reason, transportRev, productZStack3, majorRel, minorRel, maintRel})
+}
+
+// waitBooted blocks until the firmware runs and listens to its UART.
+func (n *Network) waitBooted(ctx context.Context) error {
+	ch := make(chan struct{})
+	if err := n.call(ctx, func() {
+		if n.booting {
+			n.bootWait = append(n.bootWait, ch)
+		} else {
+			close(ch)
+		}
+	}); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.done:
+		return fmt.Errorf("sim: %w", ErrStopped)
+	}
 }
 
 func (n *Network) started9() bool { return n.state == devZBCoord && !n.booting }

@@ -42,6 +42,13 @@ func (n *Network) ServePTY(ctx context.Context, path string) error {
 				return nil
 			}
 		}
+		// Link the pty only once the dongle answers (after a replug it boots).
+		if err := n.waitBooted(ctx); err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrStopped) {
+				return nil
+			}
+			return err
+		}
 		if err := n.servePTYOnce(ctx, path); err != nil {
 			return err
 		}
@@ -57,8 +64,13 @@ func (n *Network) ServePTY(ctx context.Context, path string) error {
 }
 
 func (n *Network) servePTYOnce(ctx context.Context, path string) error {
-	master, slave, err := pty.Open()
+	ptmx, slave, err := pty.Open()
 	if err != nil {
+		return fmt.Errorf("sim: pty: %w", err)
+	}
+	master, err := pollable(ptmx)
+	if err != nil {
+		slave.Close()
 		return fmt.Errorf("sim: pty: %w", err)
 	}
 	if err := makeRaw(int(slave.Fd())); err != nil {
@@ -136,6 +148,22 @@ func (n *Network) servePTYOnce(ctx context.Context, path string) error {
 	l.close(nil)
 	<-readDone
 	return nil
+}
+
+// pollable returns a non-blocking duplicate of f managed by the runtime
+// poller, so that Close interrupts a blocked Read (pty.Open hands out the
+// master in blocking mode), and closes f.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 func makeRaw(fd int) error {
