@@ -253,7 +253,7 @@ func (n *Network) Report(ctx context.Context, a zigbee.IEEE, count int) error {
 		}
 		for range count {
 			at.val.n = 1 - at.val.n
-			n.sendReport(d, e, clOnOff, 0, at, fcDisableDefRsp)
+			n.sendReport(d, e, clOnOff, 0, at, fcServerToClient|fcDisableDefRsp)
 		}
 		n.dirty = true
 		return nil
