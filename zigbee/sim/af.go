@@ -213,6 +213,16 @@ func (n *Network) dataRequest(q apsReq) ([]byte, func()) {
 			}
 			if q.dst == 0 && d == nil && (q.mode != 3 || q.dstIEEE == n.ieee()) {
 				n.afterCoord(n.cfg.ConfirmDelay, func() { confirm(0) })
+				if q.dstEp == 0 && len(q.data) > 0 {
+					// A ZDP request the host sends to the coordinator's own
+					// ZDO (zigpy style): answered like any other.
+					tsn, p := q.data[0], q.data[1:]
+					n.afterCoord(n.cfg.ConfirmDelay, func() {
+						if rsp := n.coordZDP(q.cluster, p); rsp != nil {
+							n.zdpIncoming(0, q.cluster|zdpRsp, tsn, rsp, false)
+						}
+					})
+				}
 				return
 			}
 			if d == nil {

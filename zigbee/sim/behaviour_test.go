@@ -554,3 +554,36 @@ func BenchmarkPingRoundTrip(b *testing.B) {
 	cancel()
 	<-done
 }
+
+func TestReportBurst(t *testing.T) {
+	n, h := runningNet(t, testConfig(t))
+	a, nwk := joinDevice(t, n, h, KindLight)
+	if err := n.Report(t.Context(), a, 4); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		f := h.waitFor(hdr(znp.AREQ, znp.AF, 0x81))
+		z := f.Payload[17 : 17+int(f.Payload[16])]
+		want := []byte{0x18, z[1], 0x0A, 0x00, 0x00, 0x10, byte(1 - i%2)}
+		if binary.LittleEndian.Uint16(f.Payload[4:]) != uint16(nwk) || !bytes.Equal(z, want) {
+			t.Fatalf("report %d: ZCL % X, want % X", i, z, want)
+		}
+	}
+	if err := n.Report(t.Context(), 0x1234, 1); !errors.Is(err, ErrUnknownDevice) {
+		t.Fatalf("report for an unknown device: %v", err)
+	}
+}
+
+func TestZDPViaAFToCoordinator(t *testing.T) {
+	_, h := runningNet(t, testConfig(t))
+	h.status(znp.ZDO, 0x3E, []byte{0xFF, 0xFF}, 0) // zigpy registers every cluster
+	var req buf
+	req.u8(2).u64(0).u8(0).u16(0).u8(1).u16(0x0005).u8(4).u8(0).u8(30).u16(3).bytes([]byte{0x42, 0x00, 0x00})
+	h.status(znp.AF, 0x02, req, 0)
+	f := h.waitMatch(func(f znp.Frame) bool {
+		return f.Header == hdr(znp.AREQ, znp.ZDO, 0xFF) && binary.LittleEndian.Uint16(f.Payload[3:]) == 0x8005
+	})
+	if f.Payload[6] != 0x42 || f.Payload[9] != 0 || f.Payload[12] != uint8(len(herdsmanEndpoints)) {
+		t.Fatalf("MSG_CB_INCOMING % X", f.Payload)
+	}
+}

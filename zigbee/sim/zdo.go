@@ -99,9 +99,28 @@ func mtZDOCallback(src zigbee.NWK, cluster uint16, p []byte) (uint8, []byte, boo
 		return 0x80 | uint8(cluster&0x7F), b, true
 	case cluster&zdpRsp != 0 && cluster&0x7F80 == 0:
 		var b buf
-		return 0x80 | uint8(cluster&0x7F), *b.u16(uint16(src)).bytes(p), true
+		b.u16(uint16(src)).bytes(p)
+		// MT_ZDO re-serialises the parsed response: fields an error
+		// response leaves out come out as zeros.
+		if min, ok := mtMinRsp[cluster]; ok && len(p) < min {
+			b.bytes(make([]byte, min-len(p)))
+		}
+		return 0x80 | uint8(cluster&0x7F), b, true
 	}
 	return 0, nil, false
+}
+
+// mtMinRsp is the ZDP payload length (from the status on) of the MT
+// callbacks Z-Stack always packs in full.
+var mtMinRsp = map[uint16]int{
+	zdpRsp | zdpNodeDescReq:   3 + 13,
+	zdpRsp | zdpPowerDescReq:  3 + 2,
+	zdpRsp | zdpSimpleDescReq: 3 + 1,
+	zdpRsp | zdpActiveEPReq:   3 + 1,
+	zdpRsp | zdpMatchDescReq:  3 + 1,
+	zdpRsp | zdpMgmtLqiReq:    4,
+	zdpRsp | zdpMgmtRtgReq:    4,
+	zdpRsp | zdpMgmtBindReq:   4,
 }
 
 // zdpRequest sends a ZDP request from the coordinator to dst (unicast or a
