@@ -99,6 +99,25 @@ async function run1(sim) {
     if (data.onOff !== 1) fail(`report onOff=${data.onOff}`);
     const read = await ep.read("genOnOff", ["onOff"]);
     if (read.onOff !== 1) fail(`read onOff=${read.onOff}`);
+    // Every other kind joins and is interviewed too (the remote is sleepy,
+    // the contact enrols as an IAS zone).
+    for (const kind of ["dimmable", "color_light", "plug", "th_sensor", "contact", "remote"]) {
+        const done = new Promise((resolve) => {
+            const h = (e) => {
+                if (e.status === "successful") {
+                    c.off("deviceInterview", h);
+                    resolve(e.device);
+                }
+            };
+            c.on("deviceInterview", h);
+        });
+        sim.stdin.write(`join ${kind}\n`);
+        await sim.nextLine("joined");
+        const d = await done;
+        const eps = d.endpoints.map((e) => `${e.ID}:[${e.inputClusters.join(",")}]`).join(" ");
+        console.log(`interviewed ${kind}: ${d.manufacturerName} ${d.modelID} type=${d.type} eps=${eps}`);
+        if (!d.modelID) fail(`${kind}: no modelID`);
+    }
     await c.permitJoin(0);
     await c.stop();
     return dev.ieeeAddr;
