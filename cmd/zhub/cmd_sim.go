@@ -62,6 +62,7 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	sensorInterval := fs.Duration("sensor-interval", time.Minute, "measurement period of th_sensor devices")
 	baud := fs.Int("baud", 0, "pace the dongle's output at `N` baud (0 = unpaced)")
 	devices := fs.String("devices", "none", "initial devices: none (add them with join) or default (one of each kind + a spare light)")
+	autoJoin := fs.Bool("auto-join", false, "devices not in the network join by themselves whenever permit join is open")
 	verbose := fs.Bool("v", false, "debug logging")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, simUsage)
@@ -104,6 +105,7 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		ResetDelay:     *resetDelay,
 		SensorInterval: *sensorInterval,
 		Baud:           *baud,
+		AutoJoin:       *autoJoin,
 		Logger:         log,
 	}
 	switch *devices {

@@ -587,3 +587,83 @@ func TestZDPViaAFToCoordinator(t *testing.T) {
 		t.Fatalf("MSG_CB_INCOMING % X", f.Payload)
 	}
 }
+
+func TestMgmtLeaveBindAndGroups(t *testing.T) {
+	n, h := runningNet(t, testConfig(t))
+	a, nwk := joinDevice(t, n, h, KindColorLight)
+	nw := le16(uint16(nwk))
+	ieee := binary.LittleEndian.AppendUint64(nil, uint64(a))
+	coord := h.request(znp.SYS, 0x04, nil)
+
+	// Bind On/Off to the coordinator's endpoint 1, then read it back.
+	bind := append(append(append([]byte{}, nw...), ieee...), 1, 0x06, 0x00, 3)
+	bind = append(append(bind, coord...), 1)
+	h.status(znp.ZDO, 0x21, bind, 0)
+	if f := h.waitFor(hdr(znp.AREQ, znp.ZDO, 0xA1)); !bytes.Equal(f.Payload, append(nw, 0)) {
+		t.Fatalf("BIND_RSP % X", f.Payload)
+	}
+	h.status(znp.ZDO, 0x33, append(nw, 0), 0)
+	mb := h.waitFor(hdr(znp.AREQ, znp.ZDO, 0xB3))
+	if mb.Payload[2] != 0 || mb.Payload[3] != 1 || mb.Payload[5] != 1 || !bytes.Equal(mb.Payload[6:14], ieee) {
+		t.Fatalf("MGMT_BIND_RSP % X", mb.Payload)
+	}
+	h.status(znp.ZDO, 0x22, bind, 0)
+	h.waitFor(hdr(znp.AREQ, znp.ZDO, 0xA2))
+	h.status(znp.ZDO, 0x22, bind, 0)
+	if f := h.waitFor(hdr(znp.AREQ, znp.ZDO, 0xA2)); f.Payload[2] != 0x88 {
+		t.Fatalf("second UNBIND_RSP % X, want NO_ENTRY", f.Payload)
+	}
+
+	// Groups: add the light to group 0x0042 by ZCL, switch the group.
+	var req buf
+	req.bytes(nw).u8(1).u8(1).u16(0x0004).u8(1).u8(0).u8(30).u8(6).bytes([]byte{0x01, 0x11, 0x00, 0x42, 0x00, 0x00})
+	h.status(znp.AF, 0x01, req, 0)
+	in := h.waitFor(hdr(znp.AREQ, znp.AF, 0x81))
+	if z := in.Payload[17:]; !bytes.Equal(z[:6], []byte{0x19, 0x11, 0x00, 0x00, 0x42, 0x00}) {
+		t.Fatalf("add group response % X", z)
+	}
+	req = nil
+	req.u8(1).u64(0x0042).u8(0xFF).u16(0).u8(1).u16(0x0006).u8(2).u8(0).u8(30).u16(3).bytes([]byte{0x01, 0x12, 0x01})
+	h.status(znp.AF, 0x02, req, 0)
+	h.waitFor(hdr(znp.AREQ, znp.AF, 0x80))
+	for i := 0; ; i++ {
+		if d, _ := n.Device(t.Context(), a); d.OnOff {
+			break
+		}
+		if i == 10000 {
+			t.Fatal("group command did not switch the light on")
+		}
+		h.request(znp.SYS, 0x01, nil) // nothing to wait on: let the group frame arrive
+	}
+
+	// Mgmt_Leave to the device: response, then the leave indication.
+	h.status(znp.ZDO, 0x34, append(append(append([]byte{}, nw...), ieee...), 0), 0)
+	if f := h.waitFor(hdr(znp.AREQ, znp.ZDO, 0xB4)); !bytes.Equal(f.Payload, append(nw, 0)) {
+		t.Fatalf("MGMT_LEAVE_RSP % X", f.Payload)
+	}
+	lv := h.waitFor(hdr(znp.AREQ, znp.ZDO, 0xC9))
+	if !bytes.Equal(lv.Payload[:10], append(append([]byte{}, nw...), ieee...)) {
+		t.Fatalf("LEAVE_IND % X", lv.Payload)
+	}
+	if d, _ := n.Device(t.Context(), a); d.Joined {
+		t.Fatal("device still joined after leave")
+	}
+}
+
+func TestAutoJoinAndDefaultDevices(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Devices = DefaultDevices()
+	cfg.AutoJoin = true
+	n, h := runningNet(t, cfg)
+	h.status(znp.ZDO, 0x36, []byte{0x0F, 0xFC, 0xFF, 0xFE, 0x01}, 0)
+	kinds := map[Kind]int{}
+	for _, s := range DefaultDevices() {
+		if _, err := n.WaitJoined(t.Context(), s.IEEE); err != nil {
+			t.Fatal(err)
+		}
+		kinds[s.Kind]++
+	}
+	if len(kinds) != len(Kinds()) || kinds[KindLight] != 1 || len(DefaultDevices()) != 7 {
+		t.Fatalf("default population %v", kinds)
+	}
+}

@@ -254,7 +254,7 @@ func newDevice(spec DeviceSpec, ieee zigbee.IEEE) (*device, error) {
 		in: slices.Clone(m.in), out: slices.Clone(m.out),
 		attrs: map[uint16]map[uint16]*attr{}, groups: map[uint16]bool{}}
 	for _, c := range m.in {
-		e.attrs[c] = defaultAttrs(spec.Kind, m, c)
+		e.attrs[c] = defaultAttrs(m, c)
 	}
 	d.eps = []*endpoint{e}
 	return d, nil
@@ -271,7 +271,7 @@ func withRep(a *attr, min, max uint16, change int64) *attr {
 // defaultAttrs returns the attributes of cluster c with their power-on
 // values. Change-only reporting is preconfigured for the attributes real
 // devices report out of the box.
-func defaultAttrs(k Kind, m model, c uint16) map[uint16]*attr {
+func defaultAttrs(m model, c uint16) map[uint16]*attr {
 	switch c {
 	case clBasic:
 		return map[uint16]*attr{
@@ -343,7 +343,6 @@ func defaultAttrs(k Kind, m model, c uint16) map[uint16]*attr {
 			0x0000: rw(zUint32, 14400), 0x0001: ro(zUint32, 20), 0x0002: rw(zUint16, 2),
 		}
 	}
-	_ = k
 	return map[uint16]*attr{}
 }
 

@@ -234,11 +234,11 @@ func (n *Network) clusterCommand(d *device, e *endpoint, cluster uint16, h zclHe
 		case 0x02: // toggle
 			set(clOnOff, 0, 1-get(clOnOff, 0))
 		case 0x42: // on with timed off
-			ctrl, onTime, offWait := r.u8(), r.u16(), r.u16()
+			r.u8() // on/off control
+			onTime, offWait := r.u16(), r.u16()
 			if !r.ok {
 				return zclMalformedCommand, nil
 			}
-			_ = ctrl
 			set(clOnOff, 0, 1)
 			set(clOnOff, 0x4001, int64(onTime))
 			set(clOnOff, 0x4002, int64(offWait))

@@ -201,7 +201,7 @@ func (n *Network) powerOff() {
 // startNetwork is ZDO_STARTUP_FROM_APP and BDB formation: resume the
 // network held in NV, or form one from the commissioning items
 // (protocol/znp.md §10.1, §15.5).
-func (n *Network) startNetwork(bdb bool) {
+func (n *Network) startNetwork() {
 	if n.state == devZBCoord {
 		n.areq(znp.APPCNF, 0x80, []byte{0x00, 0x04, 0x00})
 		return
@@ -218,7 +218,6 @@ func (n *Network) startNetwork(bdb bool) {
 		})
 		return
 	}
-	_ = bdb
 	// Formation: BDB reports "in progress" (observed {1, 0x02, 0x04}), the
 	// device passes through COORD_STARTING, then ZB_COORD and success.
 	n.areq(znp.APPCNF, 0x80, []byte{0x01, 0x02, 0x04})

@@ -50,6 +50,11 @@ type Config struct {
 	Trace io.Writer
 	// Seed makes addresses and keys reproducible; 0 = random.
 	Seed uint64
+	// AutoJoin presses the button of every device that is not in the
+	// network (at start and when added): each joins as soon as permit join
+	// opens. The embedded default uses it so that pairing needs no extra
+	// step.
+	AutoJoin bool
 	// Logger; nil = discard.
 	Logger *slog.Logger
 	// OnReady, if set, is called when a front end can be opened: ("pty",
@@ -192,11 +197,14 @@ func New(cfg Config) (*Network, error) {
 		retrieve: map[uint32][]byte{},
 		faults:   faults{drop: map[znp.Header]int{}, delay: map[znp.Header]time.Duration{}},
 	}
-	if err := n.load(); err != nil {
+	fresh, err := n.load()
+	if err != nil {
 		return nil, err
 	}
 	for _, spec := range cfg.Devices {
-		if n.deviceByIEEE(spec.IEEE) != nil && spec.IEEE != 0 {
+		// Specs with a fixed address are added once; random ones only to a
+		// factory-new dongle (a restart must not add them again).
+		if spec.IEEE != 0 && n.deviceByIEEE(spec.IEEE) != nil || spec.IEEE == 0 && !fresh {
 			continue
 		}
 		if _, err := n.addDevice(spec); err != nil {
@@ -221,6 +229,13 @@ func (n *Network) Run(ctx context.Context) error {
 	defer close(n.done)
 	n.log.Info("sim started", "event", "sim_start", "ieee", n.ieee(), "devices", len(n.devices))
 	n.startSensors()
+	if n.cfg.AutoJoin {
+		for _, d := range n.devices {
+			if !n.member(d) {
+				d.pressed = true
+			}
+		}
+	}
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -450,6 +465,7 @@ func (n *Network) addDevice(spec DeviceSpec) (*device, error) {
 		return nil, err
 	}
 	d.lqi = uint8(90 + n.rng.IntN(140))
+	d.pressed = n.cfg.AutoJoin
 	n.devices = append(n.devices, d)
 	n.dirty = true
 	return d, nil

@@ -71,20 +71,20 @@ func parseAttrKey(s string) (uint8, uint16, uint16, error) {
 }
 
 // load reads the state file; a missing file is a factory-new dongle with a
-// random TI-prefixed IEEE address.
-func (n *Network) load() error {
+// random TI-prefixed IEEE address (fresh).
+func (n *Network) load() (fresh bool, err error) {
 	if n.cfg.StatePath != "" {
 		b, err := os.ReadFile(n.cfg.StatePath)
 		switch {
 		case err == nil:
-			return n.restore(b)
+			return false, n.restore(b)
 		case errors.Is(err, fs.ErrNotExist):
 		default:
-			return fmt.Errorf("sim: read state: %w", err)
+			return false, fmt.Errorf("sim: read state: %w", err)
 		}
 	}
 	n.factoryReset()
-	return nil
+	return true, nil
 }
 
 // factoryReset makes the dongle factory-new: fresh hardware IEEE, default

@@ -402,7 +402,7 @@ var appCnfHandlers = map[uint8]handler{
 		return []byte{0}, func() {
 			switch {
 			case mode&0x04 != 0:
-				n.startNetwork(true)
+				n.startNetwork()
 			case mode&0x02 != 0 && n.started9():
 				n.permit(180) // network steering on a coordinator opens the network
 				n.areq(znp.APPCNF, 0x80, []byte{0x00, 0x02, 0x00})

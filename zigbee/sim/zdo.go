@@ -672,7 +672,7 @@ var zdoHandlers = map[uint8]handler{
 		if !r.ok {
 			return nil, nil
 		}
-		return []byte{0}, func() { n.startNetwork(false) }
+		return []byte{0}, func() { n.startNetwork() }
 	},
 	0x45: func(n *Network, r *rd) ([]byte, func()) { // ZDO_EXT_ROUTE_DISC
 		r.u16()
@@ -771,11 +771,12 @@ var zdoHandlers = map[uint8]handler{
 		return b, nil
 	},
 	0x51: func(n *Network, r *rd) ([]byte, func()) { // ZDO_EXT_SEC_APS_REMOVE_REQ
-		nwk, a, _ := r.u16(), r.ieee(), r.u16()
+		r.u16() // nwk
+		a := r.ieee()
+		r.u16() // parent
 		if !r.ok {
 			return nil, nil
 		}
-		_ = nwk
 		if d := n.deviceByIEEE(a); d != nil && n.member(d) {
 			return []byte{0}, func() { n.removeFromTables(d) }
 		}
