@@ -6,10 +6,12 @@
 // network on it.
 //
 // Behaviour follows shared/protocol/znp.md and the real traces in
-// shared/protocol/vectors/znp/traces, not zhub's own driver. Answers are
-// encoded here from the documented layouts rather than with the driver's
-// command tables, so that a misreading shared by both cannot hide; only
-// UNPI framing (zigbee/znp frame.go) is reused.
+// shared/protocol/vectors/znp/traces, not zhub's own driver. MT payloads
+// are encoded here from the documented layouts rather than with the
+// driver's command tables, so that a misreading shared by both cannot hide
+// (a test decodes the sim's output with those tables as a cross-check);
+// the UNPI framing (zigbee/znp) and the ZCL frame header (zigbee/zcl)
+// codecs are reused.
 //
 // # Model
 //

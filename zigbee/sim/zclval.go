@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/zhubhq/zhub/zigbee/zcl"
 )
 
 // ZCL data types the virtual devices use (ZCL 8, table 2-10).
@@ -162,32 +164,41 @@ const (
 	fcDisableDefRsp   = 0x10
 )
 
+// parseZCL decodes the header with the shared ZCL codec (zigbee/zcl).
 func parseZCL(b []byte) (zclHeader, bool) {
-	if len(b) < 3 {
+	f, err := zcl.ParseFrame(b)
+	if err != nil {
 		return zclHeader{}, false
 	}
-	h := zclHeader{fc: b[0]}
-	i := 1
-	if h.fc&fcMfrSpecific != 0 {
-		if len(b) < 5 {
-			return zclHeader{}, false
-		}
-		h.mfr = binary.LittleEndian.Uint16(b[1:])
-		i = 3
+	h := zclHeader{fc: uint8(f.Type) | f.Reserved<<5, mfr: f.ManufacturerCode, tsn: f.TSN, cmd: uint8(f.Command), payload: f.Payload}
+	if f.ManufacturerSpecific {
+		h.fc |= fcMfrSpecific
 	}
-	h.tsn = b[i]
-	h.cmd = b[i+1]
-	h.payload = b[i+2:]
+	if f.Direction == zcl.ServerToClient {
+		h.fc |= fcServerToClient
+	}
+	if f.DisableDefaultResponse {
+		h.fc |= fcDisableDefRsp
+	}
 	return h, true
 }
 
 func (h zclHeader) clusterSpecific() bool { return h.fc&0x03 == fcClusterSpecific }
 
+// appendZCL encodes a frame with the shared ZCL codec from a frame
+// control byte.
 func appendZCL(dst []byte, fc uint8, mfr uint16, tsn, cmd uint8, payload []byte) []byte {
-	dst = append(dst, fc)
-	if fc&fcMfrSpecific != 0 {
-		dst = binary.LittleEndian.AppendUint16(dst, mfr)
+	f := zcl.Frame{
+		Type:                   zcl.FrameType(fc & 0x03),
+		ManufacturerSpecific:   fc&fcMfrSpecific != 0,
+		ManufacturerCode:       mfr,
+		DisableDefaultResponse: fc&fcDisableDefRsp != 0,
+		TSN:                    tsn,
+		Command:                zcl.CommandID(cmd),
+		Payload:                payload,
 	}
-	dst = append(dst, tsn, cmd)
-	return append(dst, payload...)
+	if fc&fcServerToClient != 0 {
+		f.Direction = zcl.ServerToClient
+	}
+	return f.AppendTo(dst)
 }
