@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/znp"
@@ -67,13 +68,16 @@ func TestPTY(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-h.done // the reader saw the pty go away
-	for {
-		// ServePTY removes the link right after the link closed; there is
-		// nothing to wait on but the file system.
+	// ServePTY removes the link right after the pty closed; there is
+	// nothing to wait on but the file system.
+	for deadline := time.Now().Add(guard); ; {
 		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
 			break
 		}
-		runtime.Gosched()
+		if time.Now().After(deadline) {
+			t.Fatal("symlink still there after unplug")
+		}
+		time.Sleep(time.Millisecond)
 	}
 	if err := n.Replug(t.Context()); err != nil {
 		t.Fatal(err)
