@@ -6,22 +6,23 @@ import (
 	"io"
 	"os"
 
+	"github.com/zhubhq/zhub/zigbee/ezsp"
 	"github.com/zhubhq/zhub/zigbee/znp"
 )
 
 func runDebug(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "decode" {
-		fmt.Fprintln(stderr, "usage: zhub debug decode --proto znp FILE")
+		fmt.Fprintln(stderr, "usage: zhub debug decode --proto znp|ezsp FILE")
 		return exitUsage
 	}
 	fs := flag.NewFlagSet("zhub debug decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	proto := fs.String("proto", "znp", "protocol of the trace: znp")
+	proto := fs.String("proto", "znp", "protocol of the trace: znp or ezsp")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: zhub debug decode --proto znp FILE  (FILE - reads standard input)")
+		fmt.Fprintln(stderr, "usage: zhub debug decode --proto znp|ezsp FILE  (FILE - reads standard input)")
 		return exitUsage
 	}
 	var in io.Reader = os.Stdin
@@ -34,14 +35,14 @@ func runDebug(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		in = f
 	}
-	switch *proto {
-	case "znp":
-		if err := znp.DecodeTrace(in, stdout); err != nil {
+	decode := map[string]func(io.Reader, io.Writer) error{"znp": znp.DecodeTrace, "ezsp": ezsp.DecodeTrace}[*proto]
+	if decode != nil {
+		if err := decode(in, stdout); err != nil {
 			fmt.Fprintf(stderr, "zhub: %s: %v\n", fs.Arg(0), err)
 			return exitFailed
 		}
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "zhub: unknown protocol %q (allowed: znp)\n", *proto)
+	fmt.Fprintf(stderr, "zhub: unknown protocol %q (allowed: znp, ezsp)\n", *proto)
 	return exitUsage
 }
