@@ -67,11 +67,11 @@ func (n *Network) zdpIncoming(src zigbee.NWK, cluster uint16, tsn uint8, payload
 	}
 	if n.msgCBRegistered(cluster) {
 		var b buf
-		wb := uint8(0)
+		wb, macDst := uint8(0), uint16(0x0000)
 		if bcast {
-			wb = 1
+			wb, macDst = 1, 0xFFFF
 		}
-		b.u16(uint16(src)).u8(wb).u16(cluster).u8(0).u8(tsn).u16(0x0000).bytes(payload)
+		b.u16(uint16(src)).u8(wb).u16(cluster).u8(0).u8(tsn).u16(macDst).bytes(payload)
 		n.areq(znp.ZDO, 0xFF, b)
 	}
 }
