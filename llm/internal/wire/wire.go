@@ -1,0 +1,137 @@
+// Package wire holds what the llm adapters share about HTTP: mapping
+// statuses and transport failures to *llm.ProviderError, Retry-After, and
+// the idle watchdog that turns a stalled stream into a timeout.
+package wire
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zhubhq/zhub/llm"
+)
+
+// ErrStalled is the cancellation cause set by a Watchdog that fired.
+var ErrStalled = errors.New("stream stalled")
+
+// Status maps an HTTP error status to a *llm.ProviderError. msg is the
+// provider's explanation (already extracted from the body, may be empty).
+func Status(provider string, status int, h http.Header, msg string, cause error) *llm.ProviderError {
+	e := &llm.ProviderError{Provider: provider, Status: status, Msg: msg, Err: cause}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Kind = llm.KindAuth
+	case status == http.StatusTooManyRequests:
+		e.Kind = llm.KindRateLimit
+		e.RetryAfter = RetryAfter(h, time.Now())
+	case status == 529 || status == http.StatusServiceUnavailable:
+		e.Kind = llm.KindOverloaded
+		e.RetryAfter = RetryAfter(h, time.Now())
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		e.Kind = llm.KindTimeout
+	case status >= 500:
+		e.Kind = llm.KindUnavailable
+	case status >= 400:
+		e.Kind = llm.KindBadRequest
+	default:
+		e.Kind = llm.KindMalformedStream
+	}
+	return e
+}
+
+// RetryAfter reads retry-after-ms (OpenAI, Anthropic) or Retry-After
+// (seconds or an HTTP date, RFC 9110 §10.2.3). It returns 0 when absent or
+// unparsable.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e9 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s <= 0 || s > 1e6 {
+			return 0
+		}
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Transport classifies an error that is not an HTTP status: cancellation,
+// stalls, deadlines and network failures. It returns ctx's error unchanged
+// when the caller cancelled (cancellation is not a failure), and nil if err
+// is nil.
+func Transport(ctx context.Context, provider string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, ErrStalled):
+			return &llm.ProviderError{Kind: llm.KindTimeout, Provider: provider, Msg: "no data from the provider within the idle timeout", Err: cause}
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return &llm.ProviderError{Kind: llm.KindTimeout, Provider: provider, Err: cause}
+		default:
+			return ctx.Err()
+		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &llm.ProviderError{Kind: llm.KindTimeout, Provider: provider, Err: err}
+	}
+	return &llm.ProviderError{Kind: llm.KindUnavailable, Provider: provider, Err: err}
+}
+
+// Watchdog cancels its context when Kick is not called for a while: a
+// provider that stops sending mid-stream (or never answers) becomes a
+// timeout instead of a hung chat.
+type Watchdog struct {
+	d      time.Duration
+	mu     sync.Mutex
+	t      *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+// Watch returns a context that is cancelled with cause ErrStalled after d
+// without a Kick (d <= 0 disables the watchdog). Stop must be called.
+func Watch(ctx context.Context, d time.Duration) (context.Context, *Watchdog) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &Watchdog{d: d, cancel: cancel}
+	if d > 0 {
+		w.t = time.AfterFunc(d, func() { cancel(ErrStalled) })
+	}
+	return ctx, w
+}
+
+// Kick restarts the idle period.
+func (w *Watchdog) Kick() {
+	if w.t == nil {
+		return
+	}
+	w.mu.Lock()
+	w.t.Reset(w.d)
+	w.mu.Unlock()
+}
+
+// Stop disarms the watchdog and releases the context.
+func (w *Watchdog) Stop() {
+	if w.t != nil {
+		w.t.Stop()
+	}
+	w.cancel(context.Canceled)
+}
