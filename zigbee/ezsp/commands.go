@@ -157,7 +157,6 @@ func i8(n string) Field        { return Field{Name: n, Kind: KindI8} }
 func eui(n string) Field       { return Field{Name: n, Kind: KindEUI64} }
 func key(n string) Field       { return Field{Name: n, Kind: KindKey} }
 func lv(n string) Field        { return Field{Name: n, Kind: KindLV} }
-func rest(n string) Field      { return Field{Name: n, Kind: KindRest} }
 func st() Field                { return Field{Name: "status", Kind: KindStatus} }
 func ezst() Field              { return Field{Name: "status", Kind: KindEzspStatus} }
 func sl() Field                { return Field{Name: "status", Kind: KindSLStatus} }
