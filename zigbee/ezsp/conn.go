@@ -74,7 +74,6 @@ type Conn struct {
 	cb         chan Callback
 	done       chan struct{} // closed when the dispatcher ends
 	err        error
-	closeOnce  sync.Once
 	dropped    atomic.Uint64
 	unexpected atomic.Uint64
 }

@@ -456,6 +456,11 @@ func (l *Link) run() {
 		case ev := <-l.rx:
 			if ev.eof {
 				err = ev.err
+				select {
+				case <-l.closing:
+					err = ErrClosed // the read failed because Close closed the port
+				default:
+				}
 				return
 			}
 			acked, e := l.receive(ev)
