@@ -16,32 +16,40 @@ import (
 	"time"
 )
 
-// buildZhub compiles the real binary once per test run.
+// The real binary is compiled once per test run: with the race detector for
+// tests, without it for benchmarks (which measure what users run).
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[bool]string{}
 )
 
-func zhubBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "zhub-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "zhub")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build zhub: %v", buildErr)
+func buildBinary(tb testing.TB, race bool) string {
+	tb.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[race]; ok {
+		return p
 	}
-	return binPath
+	dir, err := os.MkdirTemp("", "zhub-bin-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := filepath.Join(dir, "zhub")
+	args := []string{"build", "-o", p}
+	if race {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("build zhub: %v", &buildError{out: string(out), err: err})
+	}
+	built[race] = p
+	return p
 }
+
+func zhubBinary(t testing.TB) string { return buildBinary(t, true) }
+
+func zhubBinaryForBench(b testing.TB) string { return buildBinary(b, false) }
 
 type buildError struct {
 	out string
@@ -50,7 +58,7 @@ type buildError struct {
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,7 +71,7 @@ func freeAddr(t *testing.T) string {
 // baseEnv is a clean environment for the daemon: no stray ZHUB_* from the
 // caller, and an empty configuration file so /etc/zhub/config.toml on the
 // test machine cannot leak in. Later entries win (os/exec keeps the last).
-func baseEnv(t *testing.T, extra ...string) []string {
+func baseEnv(t testing.TB, extra ...string) []string {
 	empty := filepath.Join(t.TempDir(), "empty.toml")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
