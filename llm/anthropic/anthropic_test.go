@@ -1,0 +1,250 @@
+package anthropic_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/zhubhq/zhub/llm"
+	"github.com/zhubhq/zhub/llm/anthropic"
+	"github.com/zhubhq/zhub/llm/llmtest"
+)
+
+func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *anthropic.Provider {
+	t.Helper()
+	p, err := anthropic.New(anthropic.Config{Model: "claude-sonnet-4-5", APIKey: "sk-ant-test", BaseURL: srv.URL, IdleTimeout: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func request() llm.Request {
+	return llm.Request{
+		System:   "You control a Zigbee home.",
+		Messages: []llm.Message{llm.UserMessage("dim the kitchen light to 30%")},
+		Tools:    llmtest.DeviceTools(),
+	}
+}
+
+func TestStream(t *testing.T) {
+	tests := []struct {
+		name    string
+		fixture string
+		want    []llm.Event
+	}{
+		{"text", "text.sse", []llm.Event{
+			llm.TextDelta{Text: "Done — "}, llm.TextDelta{Text: "the light is at 30%."},
+			llm.Usage{InputTokens: 812, OutputTokens: 14}, llm.Done{Reason: llm.StopEnd, Raw: "end_turn"},
+		}},
+		{"tool call in fragments", "tool_fragments.sse", []llm.Event{
+			llm.TextDelta{Text: "Dimming the kitchen light."},
+			llm.ToolCall{ID: "toolu_01A", Name: "set_device", Arguments: json.RawMessage(`{"name": "kitchen_light", "values": {"brightness": 76}}`)},
+			llm.Usage{InputTokens: 812, OutputTokens: 64}, llm.Done{Reason: llm.StopToolUse, Raw: "tool_use"},
+		}},
+		{"parallel tool calls and one without input", "parallel.sse", []llm.Event{
+			llm.ToolCall{ID: "toolu_01A", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
+			llm.ToolCall{ID: "toolu_01B", Name: "get_device", Arguments: json.RawMessage(`{"name":"front_door"}`)},
+			llm.ToolCall{ID: "toolu_01C", Name: "list_rooms", Arguments: json.RawMessage(`{}`)},
+			llm.Usage{InputTokens: 812, OutputTokens: 80}, llm.Done{Reason: llm.StopToolUse, Raw: "tool_use"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewServer(t, "testdata", tt.fixture)
+			got, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
+			if err != nil {
+				t.Fatalf("stream: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("events\n got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestWireFormat(t *testing.T) {
+	srv := llmtest.NewServer(t, "testdata", "answer.sse")
+	req := request()
+	req.Messages = append(req.Messages,
+		llm.Message{Role: llm.RoleAssistant, Text: "Dimming the kitchen light.", ToolCalls: []llm.ToolCall{
+			{ID: "toolu_01A", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
+			{ID: "toolu_01B", Name: "get_device", Arguments: json.RawMessage(`{"name":"hall"}`)},
+		}},
+		llm.Message{Role: llm.RoleTool, ToolCallID: "toolu_01A", ToolName: "set_device", Text: `{"state":"ON","brightness":76}`},
+		llm.Message{Role: llm.RoleTool, ToolCallID: "toolu_01B", ToolName: "get_device", Text: "device 'hall' is offline", IsError: true},
+	)
+	if _, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), req)); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.Requests()[0]
+	if r.Path != "/v1/messages" {
+		t.Errorf("path %s", r.Path)
+	}
+	if r.Header.Get("X-Api-Key") != "sk-ant-test" {
+		t.Errorf("x-api-key = %q", r.Header.Get("X-Api-Key"))
+	}
+	if a := r.Header.Get("Authorization"); a != "" {
+		t.Errorf("the API key also went out as Authorization %q", a)
+	}
+	if v := r.Header.Get("Anthropic-Version"); v != "2026-10-21" && v != "2023-06-01" {
+		t.Errorf("anthropic-version = %q", v)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(r.Body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"temperature", "top_p", "top_k"} {
+		if _, ok := raw[k]; ok {
+			t.Errorf("%s sent; API version 2026-10-21 rejects it", k)
+		}
+	}
+	var body struct {
+		Model     string `json:"model"`
+		MaxTokens int    `json:"max_tokens"`
+		Stream    bool   `json:"stream"`
+		System    []struct{ Type, Text string }
+		Messages  []struct {
+			Role    string `json:"role"`
+			Content []struct {
+				Type      string          `json:"type"`
+				Text      string          `json:"text"`
+				ID        string          `json:"id"`
+				Name      string          `json:"name"`
+				Input     json.RawMessage `json:"input"`
+				ToolUseID string          `json:"tool_use_id"`
+				IsError   bool            `json:"is_error"`
+				Content   []struct{ Type, Text string }
+			} `json:"content"`
+		} `json:"messages"`
+		Tools []struct {
+			Name        string         `json:"name"`
+			InputSchema map[string]any `json:"input_schema"`
+		} `json:"tools"`
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Model != "claude-sonnet-4-5" || body.MaxTokens != 1024 || !body.Stream {
+		t.Errorf("model/max_tokens/stream: %s", r.Body)
+	}
+	if len(body.System) != 1 || body.System[0].Text != "You control a Zigbee home." {
+		t.Errorf("system: %+v", body.System)
+	}
+	if len(body.Messages) != 3 || body.Messages[0].Role != "user" || body.Messages[1].Role != "assistant" || body.Messages[2].Role != "user" {
+		t.Fatalf("turns: %s", r.Body)
+	}
+	a := body.Messages[1].Content
+	if len(a) != 3 || a[0].Type != "text" || a[1].Type != "tool_use" || a[1].ID != "toolu_01A" || a[2].Name != "get_device" {
+		t.Errorf("assistant turn: %+v", a)
+	}
+	var in map[string]any
+	if err := json.Unmarshal(a[1].Input, &in); err != nil || in["name"] != "kitchen_light" {
+		t.Errorf("tool_use input %s is not the object the model sent", a[1].Input)
+	}
+	res := body.Messages[2].Content
+	if len(res) != 2 || res[0].Type != "tool_result" || res[0].ToolUseID != "toolu_01A" || res[0].IsError ||
+		res[1].ToolUseID != "toolu_01B" || !res[1].IsError || res[1].Content[0].Text != "device 'hall' is offline" {
+		t.Errorf("tool results: %+v", res)
+	}
+	if len(body.Tools) != 5 || body.Tools[2].Name != "set_device" || body.Tools[2].InputSchema["type"] != "object" ||
+		body.Tools[2].InputSchema["additionalProperties"] != false || body.Tools[2].InputSchema["properties"] == nil {
+		t.Errorf("tools: %+v", body.Tools)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		fixture    string
+		want       error
+		status     int
+		retryAfter time.Duration
+	}{
+		{"401", "http401.txt", llm.ErrAuth, 401, 0},
+		{"429 with Retry-After", "http429.txt", llm.ErrRateLimit, 429, 7 * time.Second},
+		{"500", "http500.txt", llm.ErrUnavailable, 500, 0},
+		{"529 overloaded", "http529.txt", llm.ErrOverloaded, 529, 0},
+		{"400 invalid request", "http400.txt", llm.ErrBadRequest, 400, 0},
+		{"error event mid-stream", "error_midstream.sse", llm.ErrOverloaded, 0, 0},
+		{"malformed JSON", "malformed.sse", llm.ErrMalformedStream, 0, 0},
+		{"stream ends before message_stop", "truncated.sse", llm.ErrMalformedStream, 0, 0},
+		// The SDK skips events without an event: line, so such a stream
+		// looks empty and unfinished.
+		{"events without event lines", "no_event_lines.sse", llm.ErrMalformedStream, 0, 0},
+		{"connection cut", "cut.sse", llm.ErrUnavailable, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewServer(t, "testdata", tt.fixture)
+			evs, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			for _, ev := range evs {
+				if _, ok := ev.(llm.ToolCall); ok {
+					t.Errorf("half a tool call was yielded: %#v", ev)
+				}
+			}
+			pe, ok := errors.AsType[*llm.ProviderError](err)
+			if !ok {
+				t.Fatalf("err %T is not a *llm.ProviderError", err)
+			}
+			if pe.Status != tt.status || pe.RetryAfter != tt.retryAfter || pe.Provider != "anthropic" {
+				t.Errorf("status %d retry %v provider %q, want %d %v anthropic", pe.Status, pe.RetryAfter, pe.Provider, tt.status, tt.retryAfter)
+			}
+			if len(srv.Requests()) != 1 {
+				t.Errorf("%d requests, want 1 (no retries)", len(srv.Requests()))
+			}
+		})
+	}
+}
+
+func TestStallTimesOut(t *testing.T) {
+	srv := llmtest.NewServer(t, "testdata", "stall.sse")
+	evs, err := llmtest.Collect(newProvider(t, srv, 50*time.Millisecond).Stream(t.Context(), request()))
+	if !errors.Is(err, llm.ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if len(evs) != 1 {
+		t.Errorf("events before the stall: %v", evs)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	srv := llmtest.NewServer(t, "testdata", "stall.sse")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var err error
+	for ev, e := range newProvider(t, srv, -1).Stream(ctx, request()) {
+		if e != nil {
+			err = e
+			break
+		}
+		if _, ok := ev.(llm.TextDelta); ok {
+			cancel()
+		}
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestNoEnvironmentKey(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "sk-from-env")
+	t.Setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")
+	srv := llmtest.NewServer(t, "testdata", "text.sse")
+	p, err := anthropic.New(anthropic.Config{Model: "m", BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := llmtest.Collect(p.Stream(t.Context(), request())); err != nil {
+		t.Fatal(err)
+	}
+	if k := srv.Requests()[0].Header.Get("X-Api-Key"); k != "" {
+		t.Errorf("a key from the environment was sent: %q", k)
+	}
+}
