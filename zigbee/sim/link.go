@@ -122,6 +122,9 @@ func (l *link) pump() {
 // receive parses bytes from the host (UNPI receive state machine, §2.2)
 // and hands every valid frame to the firmware loop in order.
 func (l *link) receive(b []byte) error {
+	if l.n.front != nil {
+		return l.n.front.receive(l, b)
+	}
 	l.rxMu.Lock()
 	defer l.rxMu.Unlock()
 	now := time.Now()

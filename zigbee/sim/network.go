@@ -75,6 +75,14 @@ const (
 	devZBCoord       = 9
 )
 
+// hostFront is a second front end (the EmberZNet NCP of ezsp.go) in front
+// of the same firmware model. Both methods run as the MT ones would: receive
+// on a link's reader, areq on the loop.
+type hostFront interface {
+	receive(l *link, b []byte) error
+	areq(sub znp.Subsystem, id uint8, payload []byte)
+}
+
 // Network is an emulated Z-Stack 3.x.0 coordinator with a virtual Zigbee
 // network behind it. Create it with New, run it with Run, and connect hosts
 // with OpenZNP, ServePTY or ServeTCP.
@@ -123,6 +131,10 @@ type Network struct {
 	saveArmed     bool
 	epoch         time.Time
 	retrieve      map[uint32][]byte
+
+	// front, when set before Run (NewEZSP), replaces MT on the UART: it
+	// receives the host's bytes and the AREQs the firmware model emits.
+	front hostFront
 }
 
 type coordGroup struct {
@@ -493,6 +505,10 @@ func frameBytes(t znp.Type, sub znp.Subsystem, id uint8, payload []byte) []byte 
 
 // areq sends an AREQ to the host.
 func (n *Network) areq(sub znp.Subsystem, id uint8, payload []byte) {
+	if n.front != nil {
+		n.front.areq(sub, id, payload)
+		return
+	}
 	n.emit(frameBytes(znp.AREQ, sub, id, payload))
 }
 
