@@ -85,12 +85,12 @@ type Hub struct {
 	p   *persister
 
 	ran    atomic.Bool
-	ready  chan struct{} // closed once the registry is loaded
-	stop   chan struct{} // closed when Run stops
+	ready  chan struct{}   // closed once the registry is loaded
+	stop   chan struct{}   // closed when Run stops
 	runCtx context.Context // Run's context; used on the Run goroutine only
-	wg     sync.WaitGroup // interviews, pings and other work started by Run
-	sem    chan struct{}  // interview slots
-	respQ  chan response  // default responses and other answers to devices
+	wg     sync.WaitGroup  // interviews, pings and other work started by Run
+	sem    chan struct{}   // interview slots
+	respQ  chan response   // default responses and other answers to devices
 
 	mu       sync.Mutex
 	devs     map[zigbee.IEEE]*device

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
+	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
@@ -37,23 +38,27 @@ func networkConfig(cfg config.Config) (zigbee.NetworkConfig, error) {
 	return nc, nil
 }
 
-// watchCoordinator follows the coordinator's events: it keeps /health
-// current, logs joins and leaves, and closes d.ready at the first outcome
-// (network up, or down with a reason) so READY=1 is never sent before the
-// daemon knows what it runs on.
-func (d *daemon) watchCoordinator(ctx context.Context, c zigbee.Coordinator, log *slog.Logger) error {
+// watchHub follows the hub's events: it keeps /health current and closes
+// d.ready at the first network outcome (up, or down with a reason) so
+// READY=1 is never sent before the daemon knows what it runs on. The hub
+// itself logs joins, interviews and leaves.
+func (d *daemon) watchHub(ctx context.Context, sub *hub.Subscription, log *slog.Logger) error {
+	defer sub.Close()
 	var readyOnce sync.Once
 	signalReady := func() { readyOnce.Do(func() { close(d.ready) }) }
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-c.Events():
+		case ev, ok := <-sub.C():
 			if !ok {
 				return nil
 			}
-			switch e := ev.(type) {
-			case zigbee.NetworkUp:
+			e, ok := ev.(hub.NetworkChanged)
+			if !ok {
+				continue
+			}
+			if e.Up {
 				d.health.Set("coordinator", ws.StateOK, nil)
 				d.health.SetDetail("coordinator", "channel", int(e.Info.Channel))
 				d.health.SetDetail("coordinator", "pan_id", e.Info.PANID.String())
@@ -62,20 +67,11 @@ func (d *daemon) watchCoordinator(ctx context.Context, c zigbee.Coordinator, log
 				d.health.SetDetail("coordinator", "firmware", e.Info.Firmware.Product+" "+e.Info.Firmware.Revision)
 				log.Info("zigbee network up", "event", "network_up", "channel", int(e.Info.Channel),
 					"pan_id", e.Info.PANID.String(), "formed", e.Info.Formed, "firmware", e.Info.Firmware.Product)
-				signalReady()
-			case zigbee.NetworkDown:
+			} else {
 				d.health.Set("coordinator", ws.StateDegraded, e.Err)
 				log.Warn("zigbee network down", "event", "network_down", "err", e.Err)
-				signalReady()
-			case zigbee.DeviceJoined:
-				log.Info("device joined", "event", "device_joined", "ieee", e.IEEE.String(), "nwk", e.NWK.String())
-			case zigbee.DeviceAnnounced:
-				log.Info("device announced", "event", "device_announced", "ieee", e.IEEE.String(), "nwk", e.NWK.String())
-			case zigbee.DeviceLeft:
-				log.Info("device left", "event", "device_left", "ieee", e.IEEE.String(), "nwk", e.NWK.String())
-			case zigbee.PermitJoinChanged:
-				log.Info("permit join changed", "event", "permit_join", "open", e.Open, "duration_s", e.Duration.Seconds())
 			}
+			signalReady()
 		}
 	}
 }
@@ -100,8 +96,19 @@ func (d *daemon) startCoordinator(ctx context.Context, g *errgroup.Group) error 
 		return nil
 	}
 	log.Info("coordinator starting", "event", "component_starting", "on", desc)
+	h, err := hub.New(hub.Config{Coordinator: c, Store: hubStore{d.store}, Logger: d.log.With("module", "hub")})
+	if err != nil {
+		return err
+	}
+	d.hub = h
+	sub := h.Subscribe(64)
+	if d.simNet != nil {
+		psub := h.Subscribe(256)
+		g.Go(func() error { return d.pairSimDefaults(ctx, h, d.simNet, psub, d.log.With("module", "sim")) })
+	}
 	g.Go(func() error { return c.Run(ctx) })
-	g.Go(func() error { return d.watchCoordinator(ctx, c, log) })
+	g.Go(func() error { return h.Run(ctx) })
+	g.Go(func() error { return d.watchHub(ctx, sub, log) })
 	return nil
 }
 
@@ -122,6 +129,7 @@ func (d *daemon) newCoordinator(ctx context.Context, g *errgroup.Group, nc zigbe
 			return nil, "", fmt.Errorf("emulated dongle: %w", err)
 		}
 		g.Go(func() error { return net.Run(ctx) })
+		d.simNet = net
 		drv, err := znp.New(znp.Config{Open: net.OpenZNP, Network: nc, BackupPath: backup, Logger: d.log.With("module", "znp")})
 		if err != nil {
 			return nil, "", err

@@ -15,8 +15,10 @@ import (
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/cmd/zhub/internal/sdnotify"
+	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/ws"
+	"github.com/zhubhq/zhub/zigbee/sim"
 )
 
 // stopTimeout bounds a clean shutdown after SIGINT/SIGTERM.
@@ -57,6 +59,8 @@ type daemon struct {
 	store  *store.Store
 	http   *ws.Server
 	notify *sdnotify.Notifier
+	hub    *hub.Hub
+	simNet *sim.Network // the emulated dongle of the embedded default, or nil
 	// ready is closed when the coordinator reached its first outcome (up,
 	// or down with a reason), so READY=1 is not sent before then.
 	ready chan struct{}
