@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -48,14 +49,17 @@ type Config struct {
 	// DataDir holds the database and other state. Load fills it when it is empty:
 	// $STATE_DIRECTORY (set by systemd), else $XDG_STATE_HOME/zhub, else
 	// ~/.local/state/zhub. It stays empty only when none of those is known.
-	DataDir string       `toml:"data_dir"`
-	Serial  SerialConfig `toml:"serial"`
-	Zigbee  ZigbeeConfig `toml:"zigbee"`
-	MQTT    MQTTConfig   `toml:"mqtt"`
-	HTTP    HTTPConfig   `toml:"http"`
-	LLM     LLMConfig    `toml:"llm"`
-	MCP     MCPConfig    `toml:"mcp"`
-	Log     LogConfig    `toml:"log"`
+	DataDir string `toml:"data_dir"`
+	// Socket is the local API's unix socket, used by the zhub CLI; empty means
+	// <data_dir>/zhub.sock (see SocketPath).
+	Socket string       `toml:"socket"`
+	Serial SerialConfig `toml:"serial"`
+	Zigbee ZigbeeConfig `toml:"zigbee"`
+	MQTT   MQTTConfig   `toml:"mqtt"`
+	HTTP   HTTPConfig   `toml:"http"`
+	LLM    LLMConfig    `toml:"llm"`
+	MCP    MCPConfig    `toml:"mcp"`
+	Log    LogConfig    `toml:"log"`
 
 	meta *meta
 }
@@ -172,3 +176,15 @@ func (m MCPConfig) Guarded(tool string) bool {
 
 // EmbeddedBroker reports whether zhub runs its own MQTT broker on Listen.
 func (m MQTTConfig) EmbeddedBroker() bool { return m.Enabled && m.URL == "" }
+
+// SocketPath is where the daemon serves its local API: Socket, else
+// <data_dir>/zhub.sock.
+func (c Config) SocketPath() string {
+	if c.Socket != "" {
+		return c.Socket
+	}
+	if c.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(c.DataDir, "zhub.sock")
+}
