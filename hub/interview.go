@@ -545,6 +545,9 @@ func (h *Hub) readInitialState(ctx context.Context, ieee zigbee.IEEE) {
 	t := h.targetOf(d)
 	t.offline = false
 	groups := readGroups(d.m, nil)
+	for _, ep := range d.m.iasZones {
+		groups = append(groups, readGroup{ep: ep, cluster: zcl.ClusterIASZone, attrs: []zcl.AttributeID{zcl.AttrIASZoneStatus}})
+	}
 	h.mu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, 2*h.cfg.CommandTimeout)
 	defer cancel()
