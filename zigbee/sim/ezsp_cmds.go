@@ -509,8 +509,20 @@ func (e *ezspNCP) exportLinkKeyByIndex(p ezsp.Params) (ezsp.Params, func()) {
 		"context": ezsp.Params{"coreKeyType": uint8(4), "keyIndex": i, "eui64": k.eui, "flags": uint8(3)}}, nil
 }
 
+// children are the end devices whose parent is the coordinator: routers
+// are neighbours, not entries of EmberZNet's child table.
+func (e *ezspNCP) children() []*device {
+	var kids []*device
+	for _, d := range e.n.children() {
+		if !d.model.router {
+			kids = append(kids, d)
+		}
+	}
+	return kids
+}
+
 func (e *ezspNCP) getChildData(p ezsp.Params) (ezsp.Params, func()) {
-	kids := e.n.children()
+	kids := e.children()
 	i := int(p.Uint("index"))
 	if i >= len(kids) {
 		return ezsp.Params{"status": e.status(ezsp.SLNotJoined)}, nil
@@ -519,8 +531,6 @@ func (e *ezspNCP) getChildData(p ezsp.Params) (ezsp.Params, func()) {
 	typ := uint8(3)
 	if d.model.sleepy {
 		typ = 4
-	} else if d.model.router {
-		typ = 2
 	}
 	return ezsp.Params{"status": uint32(0), "childData": ezsp.Params{"eui64": uint64(d.ieee), "type": typ,
 		"id": uint16(d.nwk), "timeout": uint8(8), "remainingTimeout": uint32(time.Hour / time.Second)}}, nil

@@ -47,7 +47,7 @@ func (e *ezspNCP) joined(p []byte) {
 			typ = 4
 		}
 		idx := uint8(0)
-		for i, k := range e.n.children() {
+		for i, k := range e.children() {
 			if k == d {
 				idx = uint8(i)
 			}
