@@ -37,6 +37,11 @@ type HealthReport struct {
 	Version    string                     `json:"version"`
 	UptimeS    float64                    `json:"uptime_s"`
 	Components map[string]ComponentHealth `json:"components"`
+	// Connections counts open WebSocket connections (0 without a gateway).
+	Connections int `json:"connections"`
+	// Clients lists them (token name, remote address, start); only a
+	// request that carries a valid token sees it.
+	Clients []ClientInfo `json:"clients,omitempty"`
 }
 
 // HealthTracker collects component states. It is safe for concurrent use.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,7 @@ type Server struct {
 	mux *http.ServeMux
 	ln  net.Listener
 	log *slog.Logger
+	gw  atomic.Pointer[Gateway]
 }
 
 // New validates cfg. It does no I/O.
@@ -51,6 +53,16 @@ func New(cfg Config) (*Server, error) {
 
 // Handle registers a handler on the server's mux (for the API, /ws, /mcp).
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Mount serves gw on this server: /ws, the web UI at /, /ui/, /auth/check
+// and /auth/logout; /health then also counts gw's connections. Call it
+// once, before Run. The caller runs gw.Run beside Server.Run.
+func (s *Server) Mount(gw *Gateway) {
+	if !s.gw.CompareAndSwap(nil, gw) {
+		panic("ws: Server.Mount called twice")
+	}
+	gw.routes(s.mux)
+}
 
 // Listen binds the configured address.
 func (s *Server) Listen() error {
@@ -101,6 +113,13 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	rep := s.cfg.Health.Report(s.cfg.Version)
+	if gw := s.gw.Load(); gw != nil {
+		rep.Connections = gw.Connections()
+		// Who is connected is shown only to a client with a token.
+		if name, _ := gw.authenticate(r); name != "" {
+			rep.Clients = gw.Clients()
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	if rep.Status == StatusDegraded {
