@@ -243,6 +243,7 @@ func deriveModel(desc deviceDesc) *model {
 	lq.Category = "diagnostic"
 	exposes := append(specific, generic...)
 	exposes = append(exposes, lq)
+	b.m.props["linkquality"] = &prop{name: "linkquality", base: "linkquality"}
 
 	d := Definition{Model: desc.Model, Vendor: desc.Manufacturer, Exposes: exposes, Source: "generic",
 		Description: describe(exposes)}
