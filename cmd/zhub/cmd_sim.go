@@ -24,7 +24,10 @@ const simUsage = `Usage: zhub sim [flags]
 Runs an emulated TI Z-Stack 3.x.0 coordinator (CC2652-class ZNP, MT over
 UNPI, byte-exact) with a virtual Zigbee network behind it. Any ZNP host
 (zhub, Zigbee2MQTT/zigbee-herdsman, ZHA/zigpy-znp) can use it like a real
-dongle through a pseudo-terminal or a TCP port.
+dongle through a pseudo-terminal or a TCP port. With --ezsp-pty (or
+--ezsp) the same network sits behind an emulated Silicon Labs EmberZNet NCP
+instead (ASH + EZSP v13 or v14+), for EZSP hosts (zhub adapter = "ezsp",
+zigbee-herdsman's ember adapter, bellows).
 
 Flags:
 `
@@ -45,7 +48,7 @@ Control lines on stdin (one per line; each is answered on stdout):
 DEVICE is an IEEE address (0x + 16 hex digits) or a NWK address (0x1234).
 KIND is one of: light dimmable color_light plug th_sensor contact remote.
 Errors are answered "error MESSAGE". "ready" is printed once every front
-end (--znp-pty, --listen) can be opened. Logs go to stderr.
+end (--znp-pty/--ezsp-pty, --listen) can be opened. Logs go to stderr.
 `
 
 // runSim implements `zhub sim`.
@@ -53,6 +56,9 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := flag.NewFlagSet("zhub sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ptyPath := fs.String("znp-pty", "", "create a pty and symlink it at `PATH` (open it like /dev/ttyUSB0)")
+	ezspPty := fs.String("ezsp-pty", "", "emulate a Silicon Labs EmberZNet NCP (ASH/EZSP) instead, on a pty linked at `PATH`")
+	ezspMode := fs.Bool("ezsp", false, "emulate an EmberZNet NCP on --listen (implied by --ezsp-pty)")
+	ezspVersion := fs.Int("ezsp-version", 13, "EZSP protocol version of the emulated NCP: 13 (EmberZNet 7.4) or 14+ (8.x)")
 	listen := fs.String("listen", "", "serve the dongle on `tcp://127.0.0.1:PORT` (herdsman: serial.port tcp://...)")
 	statePath := fs.String("state", "", "keep NV and devices in this JSON `FILE` (absent = factory-new dongle; empty = memory only)")
 	tracePath := fs.String("trace", "", "append every frame to `FILE`: \"<unix-micros> >|<|# HEX\"")
@@ -88,8 +94,15 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		tcpAddr = a
 	}
+	if *ezspPty != "" {
+		if *ptyPath != "" {
+			fmt.Fprintln(stderr, "zhub sim: --znp-pty and --ezsp-pty exclude each other (one dongle, one firmware)")
+			return exitUsage
+		}
+		*ptyPath, *ezspMode = *ezspPty, true
+	}
 	if *ptyPath == "" && tcpAddr == "" {
-		fmt.Fprintln(stderr, "zhub sim: give --znp-pty PATH and/or --listen tcp://HOST:PORT")
+		fmt.Fprintln(stderr, "zhub sim: give --znp-pty PATH (or --ezsp-pty PATH) and/or --listen tcp://HOST:PORT")
 		return exitUsage
 	}
 	level := slog.LevelInfo
@@ -145,7 +158,13 @@ func runSim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			}
 		}
 	}
-	n, err := sim.New(cfg)
+	var n *sim.Network
+	var err error
+	if *ezspMode {
+		n, err = sim.NewEZSP(cfg, sim.EZSPConfig{Version: uint8(min(max(*ezspVersion, 0), 255))})
+	} else {
+		n, err = sim.New(cfg)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "zhub sim: %v\n", err)
 		return exitFailed
