@@ -53,3 +53,14 @@ deps: ## check the package dependency fences
 
 clean: ## remove build output and the make-run data directory
 	rm -rf bin dist bench.txt $(DATA_DIR)
+
+# Packaging (docs/install-pi.md). DEB_DIR: where make deb writes; DESTDIR: make install's
+# staging root (empty: this machine, as root).
+DEB_DIR ?= dist/deb
+.PHONY: deb install
+
+deb: cross ## build zhub_<version>_{arm64,armhf,amd64}.deb into $(DEB_DIR) (nfpm, pinned)
+	VERSION='$(VERSION)' DEB_DIR='$(DEB_DIR)' GO='$(GO)' ./packaging/build-deb.sh
+
+install: build ## install zhub like the .deb does (as root; DESTDIR= only copies the files)
+	DESTDIR='$(DESTDIR)' ./packaging/install.sh bin/zhub
