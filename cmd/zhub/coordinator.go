@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/ezsp"
+	"github.com/zhubhq/zhub/zigbee/ezsp/ash"
 	"github.com/zhubhq/zhub/zigbee/sim"
 	"github.com/zhubhq/zhub/zigbee/znp"
 )
@@ -124,7 +127,23 @@ func (d *daemon) newCoordinator(ctx context.Context, g *errgroup.Group, nc zigbe
 		// line. The dongle keeps its NV in the data directory, as a real one
 		// keeps it in flash.
 		state := filepath.Join(cfg.DataDir, "sim-dongle.json")
-		net, err := sim.New(sim.Config{StatePath: state, Devices: sim.DefaultDevices(), Logger: d.log.With("module", "sim")})
+		scfg := sim.Config{StatePath: state, Devices: sim.DefaultDevices(), Logger: d.log.With("module", "sim")}
+		if v, ok := simEZSPVersion(os.Getenv("ZHUB_SIM_NCP")); ok {
+			// The same virtual network behind an emulated EmberZNet NCP and
+			// the EZSP driver, so the end-to-end tests run on both dongles.
+			net, err := sim.NewEZSP(scfg, sim.EZSPConfig{Version: v})
+			if err != nil {
+				return nil, "", fmt.Errorf("emulated dongle: %w", err)
+			}
+			g.Go(func() error { return net.Run(ctx) })
+			d.simNet = net
+			drv, err := ezsp.New(ezsp.Config{Open: net.OpenEZSP, Network: nc, BackupPath: backup, Logger: d.log.With("module", "ezsp")})
+			if err != nil {
+				return nil, "", err
+			}
+			return drv, fmt.Sprintf("emulated EmberZNet NCP, EZSP v%d (zigbee/sim, state %s)", v, state), nil
+		}
+		net, err := sim.New(scfg)
 		if err != nil {
 			return nil, "", fmt.Errorf("emulated dongle: %w", err)
 		}
@@ -148,8 +167,32 @@ func (d *daemon) newCoordinator(ctx context.Context, g *errgroup.Group, nc zigbe
 		}
 		return drv, "Z-Stack dongle at " + cfg.Serial.Port, nil
 	case config.AdapterEZSP:
-		d.health.Set("coordinator", ws.StateError, errors.New("the EZSP (Silicon Labs) driver is not built yet; use a Z-Stack dongle (adapter = \"znp\") or adapter = \"sim\""))
-		return nil, "EZSP driver not built yet", nil
+		pc := zigbee.PortConfig{Path: cfg.Serial.Port, Baud: cfg.Serial.Baud, RTSCTS: cfg.Serial.RTSCTS}
+		drv, err := ezsp.New(ezsp.Config{
+			Open:       func(ctx context.Context) (io.ReadWriteCloser, error) { return zigbee.OpenPort(ctx, pc) },
+			Network:    nc,
+			BackupPath: backup,
+			Logger:     d.log.With("module", "ezsp"),
+			// Sticks without RTS/CTS use software flow control.
+			ASH: ash.Config{XONXOFF: !cfg.Serial.RTSCTS},
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		return drv, "EmberZNet (EZSP) dongle at " + cfg.Serial.Port, nil
 	}
 	return nil, "", fmt.Errorf("serial.adapter %q is not supported", cfg.Serial.Adapter)
+}
+
+// simEZSPVersion reads ZHUB_SIM_NCP: "ezsp" or "ezsp13" (EmberZNet 7.4),
+// "ezsp14" (8.x) select the emulated EmberZNet NCP for adapter = "sim";
+// empty or "znp" keep the emulated Z-Stack dongle.
+func simEZSPVersion(s string) (uint8, bool) {
+	switch s {
+	case "ezsp", "ezsp13":
+		return 13, true
+	case "ezsp14":
+		return 14, true
+	}
+	return 0, false
 }
