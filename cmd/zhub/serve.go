@@ -16,6 +16,7 @@ import (
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/cmd/zhub/internal/sdnotify"
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/auth"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee/sim"
@@ -61,6 +62,10 @@ type daemon struct {
 	notify *sdnotify.Notifier
 	hub    *hub.Hub
 	simNet *sim.Network // the emulated dongle of the embedded default, or nil
+	// tokens checks network clients' tokens; shared by the WebSocket
+	// gateway and the local API (see authTokens in ws.go).
+	tokens  *auth.Tokens
+	gateway *ws.Gateway // the WebSocket gateway and web UI, or nil
 	// ready is closed when the coordinator reached its first outcome (up,
 	// or down with a reason), so READY=1 is not sent before then.
 	ready chan struct{}
@@ -122,6 +127,9 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 		g.Go(func() error { return d.http.Run(gctx) })
 	}
 	if err := d.startCoordinator(gctx, g); err != nil {
+		return err
+	}
+	if err := d.startGateway(gctx, g); err != nil {
 		return err
 	}
 	g.Go(func() error {
