@@ -89,10 +89,12 @@ func init() {
 			if p.Uint("valueId") == 0x00 && e.n.endpointRegistered(uint8(p.Uint("characteristics"))) { // ENDPOINT_FLAGS
 				return ezsp.Params{"status": uint32(0), "value": []byte{0x01, 0x00}}, nil
 			}
+			// An unregistered endpoint still gets its 2-byte flags (zero):
+			// herdsman reads them before the status (ezsp.md §7.10).
 			if e.version >= 14 {
-				return ezsp.Params{"status": ezsp.SLNotFound}, nil
+				return ezsp.Params{"status": ezsp.SLNotFound, "value": []byte{0, 0}}, nil
 			}
-			return ezsp.Params{"status": uint32(ezsp.EzspErrInvalidID)}, nil
+			return ezsp.Params{"status": uint32(ezsp.EzspErrInvalidID), "value": []byte{0, 0}}, nil
 		},
 		0x0002: func(e *ezspNCP, p ezsp.Params) (ezsp.Params, func()) { // addEndpoint
 			ep := uint8(p.Uint("endpoint"))
