@@ -14,4 +14,10 @@ echo "== herdsman zstack: form, pair, switch"
 node herdsman_znp.js --zhub "$root/bin/zhub" --dir "$work/znp" --expect reset
 echo "== herdsman zstack: restart resumes the network"
 node herdsman_znp.js --zhub "$root/bin/zhub" --dir "$work/znp" --expect resumed
-echo "interop: 2 passed, 0 failed"
+for v in 13 14; do
+	echo "== herdsman ember (EZSP v$v): form, pair, switch"
+	node herdsman_ember.js --zhub "$root/bin/zhub" --dir "$work/ember$v" --expect reset --ezsp-version "$v"
+	echo "== herdsman ember (EZSP v$v): restart resumes the network"
+	node herdsman_ember.js --zhub "$root/bin/zhub" --dir "$work/ember$v" --expect resumed --ezsp-version "$v"
+done
+echo "interop: 6 passed, 0 failed"
