@@ -1,6 +1,7 @@
 // Package store is the daemon's SQLite persistence (modernc.org/sqlite, pure
 // Go): the device registry, last device state, history, the event log, API
-// tokens and settings. Only cmd/zhub picks it; hub declares the interfaces it
+// tokens, settings and the device context (rooms, aliases, notes and
+// assistant rules, which the mcp package interprets). Only cmd/zhub picks it; hub declares the interfaces it
 // needs and this package satisfies them.
 //
 // # Files

@@ -86,6 +86,19 @@ CREATE TABLE settings (
 CREATE INDEX history_ts ON history (ts);
 CREATE INDEX events_ts ON events (ts);
 `},
+	{name: "device context (rooms, aliases, notes, assistant rules)", sql: `
+-- The household's words for a device, which the MCP device context feeds
+-- to assistants. Keyed by IEEE address so a rename keeps it; deleting the
+-- device deletes its context.
+CREATE TABLE device_context (
+	ieee       TEXT PRIMARY KEY NOT NULL REFERENCES devices (ieee) ON DELETE CASCADE,
+	room       TEXT NOT NULL DEFAULT '',
+	aliases    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(aliases) AND json_type(aliases) = 'array'),
+	notes      TEXT NOT NULL DEFAULT '',
+	rules      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(rules) AND json_type(rules) = 'object'),
+	updated_at INTEGER NOT NULL
+) STRICT;
+`},
 }
 
 // migrate brings db to len(steps), one transaction per step, and returns

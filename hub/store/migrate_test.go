@@ -81,6 +81,33 @@ INSERT INTO events (ts, kind) VALUES (6000, 'bridge_started');
 			}
 		},
 	},
+	{ // v3: device context
+		sql: `
+INSERT INTO devices (ieee, friendly_name, created_at, updated_at) VALUES ('0x0017880100a1c0ff', 'v3/lamp', 7000, 7000);
+INSERT INTO device_context (ieee, room, aliases, notes, rules, updated_at)
+VALUES ('0x0017880100a1c0ff', 'Living room', '["the lamp by the sofa"]', 'warm white', '{"access":"read_only"}', 7001);
+`,
+		check: func(t *testing.T, s *Store) {
+			cs, err := s.DeviceContexts(t.Context())
+			if err != nil {
+				t.Fatalf("v3 device contexts: %v", err)
+			}
+			var found bool
+			for _, c := range cs {
+				if c.IEEE != "0x0017880100a1c0ff" {
+					continue
+				}
+				found = true
+				if c.Room != "Living room" || len(c.Aliases) != 1 || c.Aliases[0] != "the lamp by the sofa" ||
+					c.Notes != "warm white" || string(c.Rules) != `{"access":"read_only"}` || !c.UpdatedAt.Equal(fromMS(7001)) {
+					t.Errorf("v3 device context: %+v", c)
+				}
+			}
+			if !found {
+				t.Errorf("v3 device context missing: %+v", cs)
+			}
+		},
+	},
 }
 
 func TestMigrationsHaveSeeds(t *testing.T) {

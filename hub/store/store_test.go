@@ -1038,3 +1038,85 @@ func FuzzNormalizeIEEE(f *testing.F) {
 		}
 	})
 }
+
+func TestDeviceContext(t *testing.T) {
+	s := openTest(t, Config{})
+	ctx := t.Context()
+	mustPutDevice(t, s, ieeeA, "lamp")
+	mustPutDevice(t, s, ieeeB, "door")
+
+	if cs, err := s.DeviceContexts(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("empty store: %+v, %v", cs, err)
+	}
+	for _, tc := range []struct {
+		name string
+		c    DeviceContext
+		want error
+	}{
+		{"unknown device", DeviceContext{IEEE: ieeeC, Room: "Hall"}, ErrNotFound},
+		{"malformed address", DeviceContext{IEEE: "lamp"}, ErrInvalid},
+		{"rules not an object", DeviceContext{IEEE: ieeeA, Rules: json.RawMessage(`["read_only"]`)}, ErrInvalid},
+		{"rules not JSON", DeviceContext{IEEE: ieeeA, Rules: json.RawMessage(`{`)}, ErrInvalid},
+		{"rules null", DeviceContext{IEEE: ieeeA, Rules: json.RawMessage(`null`)}, ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.PutDeviceContext(ctx, tc.c); !errors.Is(err, tc.want) {
+				t.Errorf("PutDeviceContext = %v, want %v", err, tc.want)
+			}
+		})
+	}
+
+	lamp := DeviceContext{IEEE: "0x00124B0012345678", Room: "Living room", Aliases: []string{"the lamp by the sofa", "sofa lamp"},
+		Notes: "warm white bulb", Rules: json.RawMessage(`{"access":"full"}`)}
+	if err := s.PutDeviceContext(ctx, lamp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDeviceContext(ctx, DeviceContext{IEEE: ieeeB, Room: "Hall"}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.DeviceContexts(ctx)
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("DeviceContexts = %+v, %v", cs, err)
+	}
+	got := cs[0]
+	if got.IEEE != ieeeA || got.Room != "Living room" || fmt.Sprint(got.Aliases) != "[the lamp by the sofa sofa lamp]" ||
+		got.Notes != "warm white bulb" || string(got.Rules) != `{"access":"full"}` || !got.UpdatedAt.Equal(testNow) {
+		t.Errorf("lamp context = %+v", got)
+	}
+	if door := cs[1]; door.IEEE != ieeeB || door.Aliases == nil || len(door.Aliases) != 0 || string(door.Rules) != "{}" {
+		t.Errorf("door context (defaults) = %+v", door)
+	}
+
+	// Replace: the new values win entirely.
+	if err := s.PutDeviceContext(ctx, DeviceContext{IEEE: ieeeA, Room: "Kitchen"}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = s.DeviceContexts(ctx)
+	if cs[0].Room != "Kitchen" || len(cs[0].Aliases) != 0 || cs[0].Notes != "" {
+		t.Errorf("replaced context = %+v", cs[0])
+	}
+
+	// A rename keeps the context (same IEEE); deleting the device drops it.
+	if err := s.PutDevice(ctx, Device{IEEE: ieeeA, FriendlyName: "kitchen_lamp"}); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ = s.DeviceContexts(ctx); len(cs) != 2 || cs[0].Room != "Kitchen" {
+		t.Errorf("context after rename = %+v", cs)
+	}
+	if err := s.DeleteDevice(ctx, ieeeA); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ = s.DeviceContexts(ctx); len(cs) != 1 || cs[0].IEEE != ieeeB {
+		t.Errorf("contexts after device delete = %+v", cs)
+	}
+
+	if err := s.DeleteDeviceContext(ctx, ieeeB); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDeviceContext(ctx, ieeeB); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete = %v, want ErrNotFound", err)
+	}
+	if cs, _ = s.DeviceContexts(ctx); len(cs) != 0 {
+		t.Errorf("contexts after delete = %+v", cs)
+	}
+}
