@@ -43,11 +43,12 @@ func ChartSVG(title string, series []Point) string {
 	}
 	slices.SortStableFunc(pts, func(a, b Point) int { return a.T.Compare(b.T) })
 
+	title = xmlText(title)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" font-family="sans-serif" font-size="11">`, chartW, chartH, chartW, chartH)
-	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(title))
+	fmt.Fprintf(&b, `<title>%s</title>`, title)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/>`, chartW, chartH)
-	fmt.Fprintf(&b, `<text x="%d" y="16" font-size="13" font-weight="bold">%s</text>`, padL, html.EscapeString(title))
+	fmt.Fprintf(&b, `<text x="%d" y="16" font-size="13" font-weight="bold">%s</text>`, padL, title)
 	x0, x1 := float64(padL), float64(chartW-padR)
 	y0, y1 := float64(chartH-padBelow), float64(padTop)
 	fmt.Fprintf(&b, `<path d="M%g %gH%gM%g %gV%g" stroke="#888" fill="none"/>`, x0, y0, x1, x0, y0, y1)
@@ -94,6 +95,18 @@ func ChartSVG(title string, series []Point) string {
 	fmt.Fprintf(&b, `<text x="%g" y="%d" text-anchor="end">%s</text>`, x1, chartH-8, t1.Format(layout))
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// xmlText drops what XML 1.0 cannot carry (invalid UTF-8, control
+// characters) and escapes the rest.
+func xmlText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r != 0xFFFE && r != 0xFFFF && (r < 0xD800 || r > 0xDFFF) {
+			return r
+		}
+		return -1
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return html.EscapeString(s)
 }
 
 func fmtValue(v float64) string {

@@ -224,3 +224,19 @@ func TestNewNeedsModel(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestNoEnvironmentKey(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-from-env")
+	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+	srv := llmtest.NewServer(t, "testdata", "text.sse")
+	p, err := openai.New(openai.Config{Model: "local", BaseURL: srv.URL + "/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := llmtest.Collect(p.Stream(t.Context(), request())); err != nil {
+		t.Fatal(err)
+	}
+	if a := srv.Requests()[0].Header.Get("Authorization"); a != "" {
+		t.Errorf("a key from the environment was sent: %q", a)
+	}
+}

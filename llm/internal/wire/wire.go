@@ -1,6 +1,3 @@
-// Package wire holds what the llm adapters share about HTTP: mapping
-// statuses and transport failures to *llm.ProviderError, Retry-After, and
-// the idle watchdog that turns a stalled stream into a timeout.
 package wire
 
 import (
