@@ -166,7 +166,7 @@
       const writable = (e.access || 0) & 2;
       if (writable && e.type === "binary") controls.append(toggleControl(card, name, e, prop, state));
       else if (writable && e.type === "numeric" && e.value_min !== undefined && e.value_max !== undefined) controls.append(rangeControl(card, name, e, prop, state));
-      else if (writable && e.type === "composite" && prop === "color") controls.append(colorControl(card, name, e, prop, state));
+      else if (writable && e.type === "composite" && prop === "color" && !card.controls.has("color")) controls.append(colorControl(card, name, e, prop, state));
       else if (writable && e.type === "enum" && e.values) controls.append(enumControl(card, name, e, prop, state));
     }
     if (controls.childElementCount) li.append(controls);
@@ -252,7 +252,7 @@
     c.addEventListener("change", () => setDevice(name, { color: { hex: c.value } }, c));
     update(state[prop]);
     card.controls.set(prop, update);
-    return el("div", { class: "control" }, el("label", { for: id, text: "colour" }), c);
+    return el("div", { class: "control" }, el("label", { for: id, text: "Colour" }), c);
   }
 
   function enumControl(card, name, e, prop, state) {
