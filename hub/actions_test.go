@@ -220,7 +220,7 @@ func TestRemove(t *testing.T) {
 func TestHistoryAndSlowSubscriber(t *testing.T) {
 	dir := t.TempDir()
 	sr := startSim(t, fastSim(dir, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
-	s := startStack(t, sr.net, filepath.Join(dir, "zhub.db"), nil)
+	s := startStack(t, sr.net, filepath.Join(dir, "zhub.db"), func(c *hub.Config) { c.HistoryRate = 1000 })
 	pair(t, s, sr.net, plug)
 	ctx := context.Background()
 	slow := s.hub.Subscribe(1)

@@ -29,6 +29,7 @@ const (
 	DefaultAvailabilityInterval = 30 * time.Second
 	DefaultFlushInterval        = time.Second
 	DefaultMaxPendingHistory    = 200_000
+	DefaultHistoryRate          = 10
 )
 
 // Config configures a Hub. Only Coordinator is required.
@@ -69,6 +70,10 @@ type Config struct {
 	// for a write (beyond it new points are dropped and counted).
 	FlushInterval     time.Duration
 	MaxPendingHistory int
+	// HistoryRate bounds the history of one device property to this many
+	// points per second; within a second, points beyond it replace the
+	// last one kept (a burst is recorded with its final value).
+	HistoryRate int
 	// Endpoint is the coordinator endpoint the hub sends from and binds
 	// devices to (default 1, the Home Automation endpoint).
 	Endpoint zigbee.Endpoint
@@ -145,6 +150,7 @@ func New(cfg Config) (*Hub, error) {
 	setDefault(&cfg.AvailabilityInterval, DefaultAvailabilityInterval)
 	setDefault(&cfg.FlushInterval, DefaultFlushInterval)
 	setDefault(&cfg.MaxPendingHistory, DefaultMaxPendingHistory)
+	setDefault(&cfg.HistoryRate, DefaultHistoryRate)
 	if cfg.Endpoint == 0 {
 		cfg.Endpoint = 1
 	}

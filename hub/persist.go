@@ -33,6 +33,9 @@ type persister struct {
 	deletes map[zigbee.IEEE]bool
 	history []HistoryPoint
 	dropped uint64
+	// rate bounds history per device property (see addHistory).
+	rate map[histKey]*histWindow
+	gen  uint64 // bumped when history is taken for writing
 
 	kick  chan struct{}
 	syncs chan chan error
@@ -45,6 +48,7 @@ func newPersister(h *Hub) *persister {
 		devs:    map[zigbee.IEEE]bool{},
 		states:  map[zigbee.IEEE]bool{},
 		deletes: map[zigbee.IEEE]bool{},
+		rate:    map[histKey]*histWindow{},
 		kick:    make(chan struct{}, 1),
 		syncs:   make(chan chan error),
 	}
@@ -78,18 +82,64 @@ func (p *persister) markDelete(ieee zigbee.IEEE) {
 	p.deletes[ieee] = true
 	delete(p.devs, ieee)
 	delete(p.states, ieee)
+	p.forget(ieee)
 	p.unlock()
 }
 
+type histKey struct {
+	ieee zigbee.IEEE
+	prop string
+}
+
+// histWindow counts one property's points in the current second.
+type histWindow struct {
+	start time.Time
+	n     int
+	gen   uint64 // history generation holding the last point
+	last  int    // its index in p.history
+}
+
+// addHistory queues points, bounded twice: per device property at most
+// HistoryRate points per second are kept, a point beyond that replaces
+// the property's last queued point (so a burst ends with its final
+// value); and at most MaxPendingHistory points wait for a write, beyond
+// which new points are dropped and counted. The state and the event bus
+// see every value either way.
 func (p *persister) addHistory(pts ...HistoryPoint) {
+	rate := p.h.cfg.HistoryRate
 	p.lock()
-	room := p.h.cfg.MaxPendingHistory - len(p.history)
-	if room < len(pts) {
-		p.dropped += uint64(len(pts) - max(room, 0))
-		pts = pts[:max(room, 0)]
+	defer p.unlock()
+	for _, pt := range pts {
+		k := histKey{pt.IEEE, pt.Property}
+		w := p.rate[k]
+		if w == nil {
+			w = &histWindow{}
+			p.rate[k] = w
+		}
+		if pt.At.Sub(w.start) >= time.Second || pt.At.Before(w.start) {
+			w.start, w.n = pt.At, 0
+		}
+		if w.n >= rate && w.gen == p.gen && w.last < len(p.history) {
+			p.history[w.last] = pt
+			continue
+		}
+		if len(p.history) >= p.h.cfg.MaxPendingHistory {
+			p.dropped++
+			continue
+		}
+		w.n++
+		w.gen, w.last = p.gen, len(p.history)
+		p.history = append(p.history, pt)
 	}
-	p.history = append(p.history, pts...)
-	p.unlock()
+}
+
+// forget drops a removed device's rate windows.
+func (p *persister) forget(ieee zigbee.IEEE) {
+	for k := range p.rate {
+		if k.ieee == ieee {
+			delete(p.rate, k)
+		}
+	}
 }
 
 func (p *persister) droppedHistory() uint64 {
@@ -165,6 +215,7 @@ func (p *persister) flush(ctx context.Context) error {
 	p.lock()
 	devs, states, deletes, hist := p.devs, p.states, p.deletes, p.history
 	p.devs, p.states, p.deletes, p.history = map[zigbee.IEEE]bool{}, map[zigbee.IEEE]bool{}, map[zigbee.IEEE]bool{}, nil
+	p.gen++
 	p.unlock()
 	if len(devs)+len(states)+len(deletes)+len(hist) == 0 {
 		return nil
