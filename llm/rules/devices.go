@@ -22,6 +22,28 @@ type DeviceInfo struct {
 	Capabilities []string `json:"capabilities,omitempty"`
 	// State is the last known state, if the list carries it.
 	State map[string]any `json:"state,omitempty"`
+
+	idx *index // words, computed once per request (see indexed)
+}
+
+// index holds a device's words for matching.
+type index struct {
+	names [][]string // name, then aliases
+	room  []string
+	kind  string
+}
+
+// ix returns d's words, computing them on first use. Only copies owned by
+// one Next call are indexed, so this is not shared between goroutines.
+func (d *DeviceInfo) ix() *index {
+	if d.idx == nil {
+		x := &index{names: [][]string{words(d.Name)}, room: words(d.Room), kind: d.kind()}
+		for _, a := range d.Aliases {
+			x.names = append(x.names, words(a))
+		}
+		d.idx = x
+	}
+	return d.idx
 }
 
 // has reports whether d exposes property p.

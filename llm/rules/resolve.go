@@ -12,22 +12,15 @@ type match struct {
 	exact bool
 }
 
-// descriptor words of a device, by strength.
-func nameWords(d *DeviceInfo) [][]string {
-	out := [][]string{words(d.Name)}
-	for _, a := range d.Aliases {
-		out = append(out, words(a))
-	}
-	return out
-}
+// nameWords are the words of a device's name and aliases.
+func nameWords(d *DeviceInfo) [][]string { return d.ix().names }
 
 // fit scores device d against the user's words; ok is false when some word
 // matches nothing about d.
 func fit(d *DeviceInfo, ws []string) (m match, ok bool) {
 	m.dev = d
-	names := nameWords(d)
-	room := words(d.Room)
-	syn := typeSynonyms[d.kind()]
+	x := d.ix()
+	names, room, syn := x.names, x.room, typeSynonyms[x.kind]
 	for _, w := range ws {
 		switch {
 		case anyFuzzy(w, names):

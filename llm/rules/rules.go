@@ -124,7 +124,7 @@ func (p *Provider) Next(ctx context.Context, req llm.Request) ([]llm.ToolCall, s
 		if err != nil {
 			return nil, "I couldn't read the device list: " + err.Error() + "."
 		}
-		devs, haveDevs = d, true
+		devs, haveDevs = slices.Clone(d), true // indexed below: never touch the caller's slice
 	} else if id, ok := t.listCall(); ok {
 		res, ok := t.results[id]
 		if !ok {

@@ -14,8 +14,9 @@ import (
 )
 
 func direct() *rules.Provider {
+	devs := homeDevices()
 	return rules.New(rules.Config{
-		Devices: func(context.Context) ([]rules.DeviceInfo, error) { return homeDevices(), nil },
+		Devices: func(context.Context) ([]rules.DeviceInfo, error) { return devs, nil },
 		Now:     func() time.Time { return testNow },
 	})
 }
