@@ -74,8 +74,9 @@ func (s *session) handle(cb Callback) {
 		}
 		s.queue(zigbee.MessageReceived{Message: m})
 	case 0x0059: // incomingRouteRecordHandler
-		relays := make([]zigbee.NWK, 0, len(p["relayList"].([]uint16)))
-		for _, r := range p["relayList"].([]uint16) {
+		list, _ := p["relayList"].([]uint16)
+		relays := make([]zigbee.NWK, 0, len(list))
+		for _, r := range list {
 			relays = append(relays, zigbee.NWK(r))
 		}
 		s.queue(zigbee.RouteChanged{Dst: zigbee.NWK(p.Uint("source")), Relay: relays})
