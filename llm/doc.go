@@ -47,4 +47,23 @@
 // with a human summary ("kitchen_light → brightness 76"). A tool that returns
 // ToolResult.Chart gets an SVG line chart (ChartSVG) emitted as an image
 // chunk beside the text.
+//
+// # Plugging in the MCP device context
+//
+// An MCP client session (the go-sdk in-memory transport) becomes a ToolSet
+// with two small methods: List maps tools/list to Tool{Name, Description,
+// InputSchema} unchanged, so the model sees exactly the MCP tool list; Call
+// sends tools/call and maps the result: text content to Text,
+// structuredContent to Structured, isError to IsError, image content to
+// Images; a JSON-RPC error (unknown tool, invalid params) is returned as an
+// error, which the loop hands to the model as an error result. For
+// set_device put the confirmed state in Metadata ({"device": name,
+// "state": {...}, "confirmed": true}); for get_history fill Chart from the
+// returned points. Policy (which tools exist, argument validation, guarded
+// tools) stays in the MCP server; Config.Allow can only narrow it further.
+//
+// # History
+//
+// TrimHistory keeps a stored conversation within a size budget without
+// splitting a tool call from its result; persisting it is the caller's job.
 package llm

@@ -137,7 +137,7 @@ func parseDevices(text string) ([]DeviceInfo, error) {
 		if !ok {
 			continue
 		}
-		d := DeviceInfo{Name: firstString(m, "name", "friendly_name", "id")}
+		d := DeviceInfo{Name: firstString(m, "name", "friendly_name", "device", "id")}
 		if d.Name == "" {
 			continue
 		}

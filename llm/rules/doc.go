@@ -21,7 +21,7 @@
 // as the first step of every request that needs them, so the chat sees only
 // what the MCP device context shows it. Its result is read tolerantly: a
 // JSON array, or an object with a "devices" array, of objects with
-// name/friendly_name, aliases, room/area, type, capabilities (strings or
+// name/friendly_name/device, aliases, room/area, type, capabilities (strings or
 // objects with "property"/"name") or Zigbee2MQTT exposes, and state.
 // Config.Devices may supply the list directly instead (tests, benchmarks,
 // or a host without list_devices); then no list_devices call is made.
