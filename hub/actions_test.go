@@ -258,3 +258,45 @@ func TestHistoryAndSlowSubscriber(t *testing.T) {
 		}
 	}
 }
+
+// TestPermitJoinVia opens joining through one router only; a device
+// pressed meanwhile joins and is interviewed. A non-router cannot admit.
+func TestPermitJoinVia(t *testing.T) {
+	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable},
+		sim.DeviceSpec{Kind: sim.KindContact, IEEE: contact}, sim.DeviceSpec{Kind: sim.KindLight, IEEE: spareLight}))
+	s := startStack(t, sr.net, "", nil)
+	pair(t, s, sr.net, dimmable, contact)
+	ctx := context.Background()
+	if err := s.hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.hub.PermitJoin(ctx, 30*time.Second, contact.String()); !errors.Is(err, hub.ErrInvalidValue) {
+		t.Errorf("permit join via an end device: %v", err)
+	}
+	if err := sr.net.Press(ctx, spareLight); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.hub.PermitJoin(ctx, 30*time.Second, "kitchen_light"); err != nil {
+		t.Fatal(err)
+	}
+	pj := waitFor(t, s.sub, func(e hub.PermitJoinChanged) bool { return e.Open && e.Via != "" })
+	if pj.Via != "kitchen_light" || pj.Until.IsZero() {
+		t.Errorf("permit join event %+v", pj)
+	}
+	if st := s.hub.Status(); st.PermitJoinUntil.IsZero() || st.PermitJoinVia != "kitchen_light" {
+		t.Errorf("status %+v", st)
+	}
+	e := waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+		return e.IEEE == spareLight && e.Interview.State != hub.InterviewInProgress
+	})
+	if e.Interview.State != hub.InterviewSuccessful {
+		t.Errorf("spare light: %+v", e.Interview)
+	}
+	if err := s.hub.PermitJoin(ctx, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.sub, func(e hub.PermitJoinChanged) bool { return !e.Open })
+	if st := s.hub.Status(); !st.PermitJoinUntil.IsZero() {
+		t.Errorf("closed, but status says until %v", st.PermitJoinUntil)
+	}
+}

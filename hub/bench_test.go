@@ -252,9 +252,8 @@ func BenchmarkMemoryPerDevice(b *testing.B) {
 type captureStore struct {
 	memStore
 	mu     sync.Mutex
-	dev    hub.StoredDevice
-	state  json.RawMessage
-	writes int
+	dev   hub.StoredDevice
+	state json.RawMessage
 }
 
 func (c *captureStore) SaveDevices(_ context.Context, ds []hub.StoredDevice) error {

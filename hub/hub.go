@@ -282,7 +282,9 @@ func (h *Hub) handle(ev zigbee.Event) {
 			h.pjUntil = h.now().Add(e.Duration)
 			ev.Until = h.pjUntil
 		} else {
-			h.pjUntil, h.pjVia = time.Time{}, ""
+			// pjVia stays: it belongs to the last PermitJoin call, whose
+			// open event may still be queued behind this close.
+			h.pjUntil = time.Time{}
 			ev.Via = ""
 		}
 		h.bus.publish(ev)
