@@ -251,7 +251,7 @@ func BenchmarkMemoryPerDevice(b *testing.B) {
 // captureStore keeps the last saved record and state of each device.
 type captureStore struct {
 	memStore
-	mu     sync.Mutex
+	mu    sync.Mutex
 	dev   hub.StoredDevice
 	state json.RawMessage
 }
