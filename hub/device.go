@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
@@ -65,7 +66,36 @@ func (d *device) rebuild() {
 		d.m = nil
 		return
 	}
-	d.m = deriveModel(d.desc())
+	d.m = cachedModel(d.desc())
+}
+
+// models caches derived models by description: a model is immutable once
+// derived, so devices of the same type share one (a network of fifty
+// identical bulbs holds one model). The cache is emptied when it holds
+// maxCachedModels descriptions.
+var models struct {
+	sync.Mutex
+	m map[string]*model
+}
+
+const maxCachedModels = 512
+
+func cachedModel(desc deviceDesc) *model {
+	key, err := json.Marshal(desc)
+	if err != nil {
+		return deriveModel(desc)
+	}
+	models.Lock()
+	defer models.Unlock()
+	if m, ok := models.m[string(key)]; ok {
+		return m
+	}
+	if models.m == nil || len(models.m) >= maxCachedModels {
+		models.m = map[string]*model{}
+	}
+	m := deriveModel(desc)
+	models.m[string(key)] = m
+	return m
 }
 
 // powerSourceNames are Zigbee2MQTT's names of the Basic powerSource values.
