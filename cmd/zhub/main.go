@@ -48,6 +48,26 @@ Usage:
                                     decode a ZNP trace into one line per frame
   zhub version                      print the version
 
+Talking to the running daemon (its local API socket; every command takes --json,
+--socket PATH and --config FILE):
+  zhub status                       daemon, coordinator, MQTT, LLM
+  zhub pair [--duration 120] [--via DEVICE] [--count N]
+                                    open joining and show pairing live (Ctrl-C closes joining)
+  zhub devices                      the device table
+  zhub device show|rename|remove|interview NAME ...
+                                    one device (remove --force for dead devices)
+  zhub get NAME [PROPERTY...]       read properties from a device
+  zhub set NAME key=value...        e.g. zhub set kitchen_light state=ON brightness=50%
+  zhub backup [--out FILE]          coordinator backup (Open Coordinator Backup JSON)
+  zhub restore FILE                 write a backup to the coordinator
+  zhub token create --name NAME | list | revoke NAME
+                                    tokens for network clients (WebSocket, MCP)
+  zhub logs [--follow]              recent daemon log records
+  zhub chat ["message"]             chat with the hub (interactive without a message)
+  zhub completion bash|zsh          shell completion script
+
+Exit codes: 0 ok, 1 failed, 2 bad command line.
+
 Configuration lookup: --config, $ZHUB_CONFIG, /etc/zhub/config.toml, built-in defaults.
 Every key can be overridden with ZHUB_<SECTION>_<KEY> (e.g. ZHUB_HTTP_LISTEN).
 `
@@ -70,6 +90,32 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSim(ctx, args[1:], stdin, stdout, stderr)
 	case "debug":
 		return runDebug(args[1:], stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdin, stdout, stderr)
+	case "pair":
+		return runPair(ctx, args[1:], stdin, stdout, stderr)
+	case "devices":
+		return runDevices(ctx, args[1:], stdin, stdout, stderr)
+	case "device":
+		return runDevice(ctx, args[1:], stdin, stdout, stderr)
+	case "get":
+		return runGet(ctx, args[1:], stdin, stdout, stderr)
+	case "set":
+		return runSet(ctx, args[1:], stdin, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdin, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], stdin, stdout, stderr)
+	case "token":
+		return runToken(ctx, args[1:], stdin, stdout, stderr)
+	case "logs":
+		return runLogs(ctx, args[1:], stdin, stdout, stderr)
+	case "chat":
+		return runChat(ctx, args[1:], stdin, stdout, stderr)
+	case "completion":
+		return runCompletion(args[1:], stdout, stderr)
+	case "__complete-devices":
+		return runCompleteDevices(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -17,6 +17,7 @@ import (
 	"github.com/zhubhq/zhub/cmd/zhub/internal/sdnotify"
 	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/hub/auth"
+	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee/sim"
@@ -66,6 +67,8 @@ type daemon struct {
 	// gateway and the local API (see authTokens in ws.go).
 	tokens  *auth.Tokens
 	gateway *ws.Gateway // the WebSocket gateway and web UI, or nil
+	// localAPI serves the CLI on the unix socket (see localapi.go).
+	localAPI *localapi.Server
 	// ready is closed when the coordinator reached its first outcome (up,
 	// or down with a reason), so READY=1 is not sent before then.
 	ready chan struct{}
@@ -75,6 +78,7 @@ type daemon struct {
 // stop and the reason otherwise.
 func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.Logger) error {
 	start := time.Now()
+	log, logRing := teeLogs(log)
 	mlog := log.With("module", "main")
 	from := "built-in defaults"
 	if src.FromFile {
@@ -88,6 +92,11 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 	}
 	d := &daemon{cfg: cfg, log: log, notify: notify, ready: make(chan struct{}),
 		health: ws.NewHealthTracker("coordinator", "store", "mqtt")}
+	stopLocalAPI, err := d.startLocalAPI(ctx, logRing)
+	if err != nil {
+		return err
+	}
+	defer stopLocalAPI()
 
 	// Store first: everything else persists through it.
 	t0 := time.Now()
@@ -132,6 +141,7 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 	if err := d.startGateway(gctx, g); err != nil {
 		return err
 	}
+	d.attachLocalAPI()
 	g.Go(func() error {
 		select {
 		case <-d.ready:
