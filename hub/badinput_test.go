@@ -277,3 +277,35 @@ func TestAvailability(t *testing.T) {
 		t.Error("sensor still available")
 	}
 }
+
+// TestInterviewResumesAfterRestart: a hub stopped in the middle of an
+// interview continues it when it starts again, without the device having
+// to speak.
+func TestInterviewResumesAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "zhub.db")
+	cfg := fastSim(dir, sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote})
+	cfg.AwakeTime = time.Nanosecond
+	cfg.PollInterval = 200 * time.Millisecond
+	sr := startSim(t, cfg)
+	ctx := context.Background()
+	s := startStack(t, sr.net, db, func(c *hub.Config) { c.CommandTimeout = time.Hour })
+	if err := sr.net.Press(ctx, remote); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.hub.PermitJoin(ctx, time.Minute, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+		return e.IEEE == remote && e.Interview.State == hub.InterviewInProgress
+	})
+	s.stop() // mid-interview: the first request waits for the next poll
+
+	s = startStack(t, sr.net, db, nil)
+	e := waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+		return e.IEEE == remote && e.Interview.State != hub.InterviewInProgress
+	})
+	if e.Interview.State != hub.InterviewSuccessful {
+		t.Fatalf("resumed interview: %+v", e.Interview)
+	}
+}

@@ -87,8 +87,13 @@ func TestJoinInterviewSetPersistRestart(t *testing.T) {
 	if findExpose(d.Definition.Exposes, "light") == nil {
 		t.Errorf("definition lost: %s", mustJSON(d.Definition))
 	}
-	if st := s.hub.Status(); st.Interviewing != 0 || st.Devices != 1 {
+	st := s.hub.Status()
+	if st.Interviewing != 0 || st.Devices != 1 || !st.NetworkUp || st.Online != 1 {
 		t.Errorf("status after restart = %+v", st)
+	}
+	b, err := s.hub.Backup(ctx)
+	if err != nil || uint16(b.PANID) != uint16(st.Network.PANID) || uint8(b.Channel) != uint8(st.Network.Channel) {
+		t.Errorf("backup %+v (%v), network %+v", b, err, st.Network)
 	}
 	// And it still works.
 	got, err = s.hub.Set(ctx, "kitchen_light", map[string]any{"brightness_percent": 20})

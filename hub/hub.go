@@ -320,9 +320,17 @@ func (h *Hub) joined(ieee zigbee.IEEE, nwk zigbee.NWK, caps uint8, announce bool
 	h.p.markDevice(ieee)
 	h.bus.publish(DeviceJoined{Device: d.name, IEEE: ieee, NWK: nwk, New: isNew})
 	start := d.interview.State != InterviewSuccessful && !d.interviewing && !d.disabled
+	// A known device that announces itself again was probably power
+	// cycled: read its state so a light that came back is not shown stale
+	// (as Zigbee2MQTT does).
+	reread := !isNew && announce && !start && d.m != nil && d.mains() && h.runCtx != nil
 	h.mu.Unlock()
 	if start {
 		h.startInterview(ieee)
+	}
+	if reread {
+		ctx := h.runCtx
+		h.wg.Go(func() { h.readInitialState(ctx, ieee) })
 	}
 }
 
