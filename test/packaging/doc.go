@@ -12,5 +12,11 @@
 //
 // A test whose tool is missing (dpkg-deb, systemd-analyze, qemu-user-static) or that
 // needs root skips with the reason; with ZHUB_PACKAGING_STRICT=1, as in CI, it fails
-// instead. The package has no non-test code.
+// instead.
+//
+// boot-test.sh, run by CI after these tests, goes further than a unit file can be checked
+// from outside: it boots this machine's Debian in a throwaway systemd-nspawn container,
+// installs the package there and checks the running service under its real sandbox.
+//
+// The package has no non-test code.
 package packaging
