@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/hub/localapi"
@@ -131,20 +134,38 @@ func (p *pairView) drawStatus() {
 	}
 	p.clearStatus()
 	var s string
-	if p.open {
+	switch {
+	case p.open:
 		left := max(time.Until(p.until), 0).Round(time.Second)
-		s = fmt.Sprintf("joining open, %d:%02d left", int(left.Minutes()), int(left.Seconds())%60)
-	} else {
-		s = "joining closed"
+		s = fmt.Sprintf("⏳ %d:%02d left", int(left.Minutes()), int(left.Seconds())%60)
+		if p.activity == "" {
+			s += " · waiting for a device"
+		}
+	case p.activity != "":
+		s = "⏳ joining closed"
+	default:
+		return
 	}
 	if p.activity != "" {
-		s += " — " + p.activity
-	} else if p.open {
-		s += " — waiting for a device (press its pairing button, or power-cycle it)"
+		s += " · " + p.activity
 	}
-	s += " — Ctrl-C stops"
-	fmt.Fprintf(p.stdout, "⏳ %s", s)
+	s += " · Ctrl-C stops"
+	// One terminal line, or the redraw would leave the wrapped part behind.
+	if r := []rune(s); len(r) > p.width()-1 {
+		s = string(r[:max(p.width()-2, 10)]) + "…"
+	}
+	fmt.Fprint(p.stdout, s)
 	p.statusLine = true
+}
+
+// width is the terminal's width (80 when unknown).
+func (p *pairView) width() int {
+	if f, ok := p.stdout.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return 80
 }
 
 func (p *pairView) event(ev localapi.Event) {
@@ -272,7 +293,7 @@ func (p *pairView) finish() int {
 		case localapi.PairCount:
 			fmt.Fprintf(p.stdout, "Done: %d device(s) paired, joining closed.\n", n)
 		default:
-			fmt.Fprintf(p.stdout, "Joining closed: %d device(s) paired.\n", n)
+			fmt.Fprintf(p.stdout, "%d device(s) paired.\n", n)
 		}
 	}
 	if len(p.failed) > 0 {
