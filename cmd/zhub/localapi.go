@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"maps"
 
@@ -56,6 +57,12 @@ func (d *daemon) attachLocalAPI() {
 	}
 	if d.hub != nil {
 		d.localAPI.SetHub(d.hub)
+	} else {
+		why := errors.New("the coordinator is disabled")
+		if c, ok := d.health.Report("").Components["coordinator"]; ok && c.LastError != "" {
+			why = errors.New(c.LastError)
+		}
+		d.localAPI.SetNoHub(why)
 	}
 	if d.store != nil {
 		if t, err := d.authTokens(); err == nil {

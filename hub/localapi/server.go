@@ -99,6 +99,7 @@ type Server struct {
 	mux     *http.ServeMux
 
 	hub    atomic.Pointer[Hub]
+	noHub  atomic.Pointer[error] // why there will be no hub (SetNoHub)
 	tokens atomic.Pointer[Tokens]
 	chat   atomic.Pointer[Chat]
 
@@ -179,6 +180,12 @@ func (s *Server) Mount(pattern string, h http.Handler) {
 
 // SetHub attaches the hub; the daemon then reports "running".
 func (s *Server) SetHub(h Hub) { s.hub.Store(&h) }
+
+// SetNoHub says that the daemon runs without a hub (its coordinator is
+// disabled, for the reason given): the daemon reports "running", and hub
+// endpoints answer 503 hub_not_running with the reason rather than
+// "starting".
+func (s *Server) SetNoHub(reason error) { s.noHub.Store(&reason) }
 
 // SetTokens attaches the token service.
 func (s *Server) SetTokens(t Tokens) { s.tokens.Store(&t) }
@@ -303,6 +310,9 @@ var errStarting = &codedError{http.StatusServiceUnavailable, CodeStarting,
 func (s *Server) hubFor(r *http.Request) (Hub, error) {
 	p := s.hub.Load()
 	if p == nil {
+		if why := s.noHub.Load(); why != nil {
+			return nil, &codedError{http.StatusServiceUnavailable, CodeNotRunning, fmt.Sprintf("no Zigbee coordinator: %v", *why)}
+		}
 		return nil, errStarting
 	}
 	h := *p
@@ -336,6 +346,9 @@ func (s *Server) serveStatus(w http.ResponseWriter, _ *http.Request) error {
 	}
 	if s.cfg.Components != nil {
 		st.Components = s.cfg.Components()
+	}
+	if s.noHub.Load() != nil {
+		st.Daemon.State = StateRunning
 	}
 	if p := s.hub.Load(); p != nil {
 		h := *p

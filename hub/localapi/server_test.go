@@ -242,6 +242,16 @@ func TestStarting(t *testing.T) {
 	if _, err := e.client.Chat(ctx, localapi.ChatRequest{Text: "hi"}); !errors.Is(err, localapi.ErrChatUnavailable) {
 		t.Errorf("chat: %v", err)
 	}
+
+	// A daemon whose coordinator is disabled runs without a hub.
+	e.srv.SetNoHub(errors.New("serial.port is not set"))
+	if st := must[localapi.Status](t)(e.client.Status(ctx)); st.Daemon.State != localapi.StateRunning || st.Coordinator != nil {
+		t.Errorf("status without a hub: %+v", st)
+	}
+	_, err := e.client.Devices(ctx)
+	if ae, ok := errors.AsType[*localapi.APIError](err); !ok || ae.Code != localapi.CodeNotRunning || !strings.Contains(ae.Message, "serial.port is not set") {
+		t.Errorf("devices without a hub: %v", err)
+	}
 }
 
 func TestConnectErrors(t *testing.T) {
@@ -378,4 +388,39 @@ func TestMount(t *testing.T) {
 		}
 	}()
 	e.srv.Mount("/mcp", http.NotFoundHandler())
+}
+
+// TestPairDevicePressedBefore: a device waiting to join (its button was
+// pressed before pairing started) joins the moment joining opens, possibly
+// before the coordinator's confirmation reaches the hub's event bus; the
+// stream must still see it and end at --count.
+func TestPairDevicePressedBefore(t *testing.T) {
+	e := startEnv(t, envOptions{devices: []sim.DeviceSpec{{Kind: sim.KindLight, IEEE: spareLight}}})
+	ctx, cancel := context.WithTimeout(t.Context(), guard)
+	defer cancel()
+	if err := e.net.Press(ctx, spareLight); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.client.Pair(ctx, localapi.PairRequest{DurationS: 60, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var types []string
+	for {
+		ev, err := st.Next()
+		if err != nil {
+			t.Fatalf("stream ended with %v after %v", err, types)
+		}
+		types = append(types, ev.Type)
+		if ev.Type == localapi.EventPairDone {
+			if ev.Reason != localapi.PairCount || ev.Interviewed != 1 {
+				t.Errorf("pair_done %+v", ev)
+			}
+			break
+		}
+	}
+	if types[0] != localapi.EventPermitJoin || !slices.Contains(types, localapi.EventDeviceJoined) {
+		t.Errorf("events %v", types)
+	}
 }

@@ -48,8 +48,17 @@ func (st *stream) send(v any) error {
 }
 
 // awaitPermitJoin waits (bounded) until the hub reports joining open or
-// closed as wanted, and returns what it reports then.
+// closed as wanted, and returns what it reports then. Other events it
+// reads are lost; see awaitPermitJoinKeep.
 func (s *Server) awaitPermitJoin(ctx context.Context, h Hub, sub *hub.Subscription, open bool) PermitJoin {
+	pj, _ := s.awaitPermitJoinKeep(ctx, h, sub, open)
+	return pj
+}
+
+// awaitPermitJoinKeep is awaitPermitJoin that also returns the other
+// events it read meanwhile, in order (a device can join before the
+// coordinator's permit-join confirmation reaches the bus).
+func (s *Server) awaitPermitJoinKeep(ctx context.Context, h Hub, sub *hub.Subscription, open bool) (PermitJoin, []hub.Event) {
 	current := func() PermitJoin {
 		hs := h.Status()
 		if hs.PermitJoinUntil.IsZero() {
@@ -58,23 +67,25 @@ func (s *Server) awaitPermitJoin(ctx context.Context, h Hub, sub *hub.Subscripti
 		return PermitJoin{Open: true, Until: hs.PermitJoinUntil, Via: hs.PermitJoinVia}
 	}
 	if !open && !current().Open {
-		return PermitJoin{}
+		return PermitJoin{}, nil
 	}
 	t := time.NewTimer(s.cfg.PermitJoinWait)
 	defer t.Stop()
+	var other []hub.Event
 	for {
 		select {
 		case e, ok := <-sub.C():
 			if !ok {
-				return current()
+				return current(), other
 			}
 			if pj, isPJ := e.(hub.PermitJoinChanged); isPJ && pj.Open == open {
-				return PermitJoin{Open: pj.Open, Until: pj.Until, Via: pj.Via}
+				return PermitJoin{Open: pj.Open, Until: pj.Until, Via: pj.Via}, other
 			}
+			other = append(other, e)
 		case <-t.C:
-			return current()
+			return current(), other
 		case <-ctx.Done():
-			return current()
+			return current(), other
 		}
 	}
 }
@@ -171,18 +182,33 @@ func (s *Server) servePair(w http.ResponseWriter, r *http.Request) error {
 		return st.send(Event{Type: EventPairDone, Time: s.now(), Reason: reason, Interviewed: count})
 	}
 	// The first line says joining is open (or what the coordinator said).
-	if err := st.send(Event{Type: EventPermitJoin, Time: s.now(), PermitJoin: ptr(s.awaitPermitJoin(ctx, h, sub, true))}); err != nil {
+	pj, backlog := s.awaitPermitJoinKeep(ctx, h, sub, true)
+	if err := st.send(Event{Type: EventPermitJoin, Time: s.now(), PermitJoin: &pj}); err != nil {
 		return nil
 	}
+	next := func() (hub.Event, bool, bool) { // event, open, ready
+		if len(backlog) > 0 {
+			e := backlog[0]
+			backlog = backlog[1:]
+			return e, true, true
+		}
+		return nil, false, false
+	}
 	for {
-		select {
-		case <-ctx.Done():
-			s.log.Info("pairing ended", "event", "pair_ended", "reason", PairCanceled, "interviewed", count,
-				"elapsed_ms", float64(s.now().Sub(start).Microseconds())/1000)
-			return nil
-		case <-window.C:
-			closed = true
-		case e, ok := <-sub.C():
+		e, ok, ready := next()
+		if !ready {
+			select {
+			case <-ctx.Done():
+				s.log.Info("pairing ended", "event", "pair_ended", "reason", PairCanceled, "interviewed", count,
+					"elapsed_ms", float64(s.now().Sub(start).Microseconds())/1000)
+				return nil
+			case <-window.C:
+				closed = true
+			case e, ok = <-sub.C():
+				ready = true
+			}
+		}
+		if ready {
 			if !ok {
 				end(PairStopped)
 				return nil
