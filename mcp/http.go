@@ -171,7 +171,9 @@ func (h *HTTPHandler) authenticate(r *http.Request) (string, string) {
 // streamable routes each request to the stateless handler (protocol
 // 2026-07-28 and later, SEP-2575) or the stateful one (initialize and
 // 2025-11-25 sessions with Mcp-Session-Id). The SDK serves 2026-07-28 over
-// HTTP only statelessly.
+// HTTP only statelessly. A legacy request without a session id other than
+// initialize is refused with 400, as the transport says for servers that
+// use sessions.
 func (s *Server) streamable(timeout time.Duration) http.Handler {
 	get := func(*http.Request) *sdk.Server { return s.sdk }
 	log := sdkLogger(s.log)
@@ -179,47 +181,63 @@ func (s *Server) streamable(timeout time.Duration) http.Handler {
 	stateless := sdk.NewStreamableHTTPHandler(get, &sdk.StreamableHTTPOptions{Stateless: true, Logger: log,
 		PropagateRequestCancellation: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if modernRequest(r) {
+		switch route(r) {
+		case routeStateless:
 			stateless.ServeHTTP(w, r)
-			return
+		case routeNoSession:
+			writeRPCError(w, http.StatusBadRequest, "missing Mcp-Session-Id: send initialize first (or speak protocol "+modernVersion+")")
+		default:
+			stateful.ServeHTTP(w, r)
 		}
-		stateful.ServeHTTP(w, r)
 	})
 }
 
-// modernRequest reports whether a request speaks 2026-07-28 or later: its
-// MCP-Protocol-Version header says so, or, with neither header nor session,
-// its body is server/discover or carries the protocol version in _meta.
-func modernRequest(r *http.Request) bool {
+type routing int
+
+const (
+	routeStateful routing = iota
+	routeStateless
+	routeNoSession
+)
+
+// route decides where a request goes: a session id means stateful; an
+// MCP-Protocol-Version header, a body's _meta protocol version of
+// 2026-07-28 or later, or server/discover mean stateless; a POST of
+// anything but initialize without a session is refused.
+func route(r *http.Request) routing {
 	if r.Header.Get("Mcp-Session-Id") != "" {
-		return false
+		return routeStateful
 	}
-	if v := r.Header.Get("Mcp-Protocol-Version"); v != "" {
-		return v >= modernVersion
+	header := r.Header.Get("Mcp-Protocol-Version")
+	if header >= modernVersion {
+		return routeStateless
 	}
 	if r.Method != http.MethodPost || r.Body == nil {
-		return false
+		return routeStateful
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, sdk.DefaultMaxRequestBodyBytes+1))
 	r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
-		return false
+		return routeStateful // the SDK answers the broken body
 	}
 	var msg struct {
-		Method string `json:"method"`
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
 		Params struct {
 			Meta map[string]any `json:"_meta"`
 		} `json:"params"`
 	}
 	if json.Unmarshal(body, &msg) != nil {
-		return false
+		return routeStateful
 	}
-	if msg.Method == "server/discover" {
-		return true
+	if v, _ := msg.Params.Meta[sdk.MetaKeyProtocolVersion].(string); v >= modernVersion || msg.Method == "server/discover" {
+		return routeStateless
 	}
-	v, _ := msg.Params.Meta[sdk.MetaKeyProtocolVersion].(string)
-	return v >= modernVersion
+	if msg.Method != "initialize" {
+		return routeNoSession
+	}
+	return routeStateful
 }
 
 // writeRPCError answers with an HTTP status and a JSON-RPC error body

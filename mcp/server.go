@@ -191,7 +191,7 @@ func (h levelCap) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h levelCap) WithAttrs(as []slog.Attr) slog.Handler { return levelCap{h.Handler.WithAttrs(as)} }
-func (h levelCap) WithGroup(g string) slog.Handler      { return levelCap{h.Handler.WithGroup(g)} }
+func (h levelCap) WithGroup(g string) slog.Handler       { return levelCap{h.Handler.WithGroup(g)} }
 
 // SDK returns the underlying go-sdk server (for transports this package
 // does not wrap, e.g. a test's StdioTransport).

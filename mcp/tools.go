@@ -299,7 +299,9 @@ type History struct {
 }
 
 func (s *Server) getHistory(ctx context.Context, _ *sdk.CallToolRequest, in historyIn) (*sdk.CallToolResult, History, error) {
-	fail := func(err error) (*sdk.CallToolResult, History, error) { return nil, History{}, toolError(ToolGetHistory, err) }
+	fail := func(err error) (*sdk.CallToolResult, History, error) {
+		return nil, History{}, toolError(ToolGetHistory, err)
+	}
 	if err := s.ready(ctx); err != nil {
 		return fail(err)
 	}
