@@ -101,6 +101,9 @@ func parseAssignments(args []string) (map[string]any, error) {
 		if len(m) == 0 {
 			return nil, usagef("nothing to set: the JSON object is empty")
 		}
+		if _, ok := m[""]; ok {
+			return nil, usagef("invalid JSON object: a property name is empty")
+		}
 		return m, nil
 	}
 	out := make(map[string]any, len(args))

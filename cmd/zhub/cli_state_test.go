@@ -39,6 +39,7 @@ func TestParseAssignments(t *testing.T) {
 		{"json then more", []string{`{"state":"ON"}`, "brightness=3"}, nil, "not both"},
 		{"json with trailing text", []string{`{"state":"ON"} x`}, nil, "after the closing brace"},
 		{"empty json", []string{`{}`}, nil, "empty"},
+		{"empty key in json", []string{`{"":0}`}, nil, "property name is empty"},
 		{"nothing", nil, nil, "nothing to set"},
 	}
 	for _, tc := range tests {
@@ -64,7 +65,7 @@ func TestParseAssignments(t *testing.T) {
 // FuzzParseAssignments: no input panics; a success is a non-empty payload
 // with non-empty keys that encodes as JSON.
 func FuzzParseAssignments(f *testing.F) {
-	for _, s := range []string{"state=ON\x00brightness=50%", `{"a":1}`, "color={\"x\":1}", "=", "a=", "brightness=%", "x=[1,2", "a=b\x00a=c", "{"} {
+	for _, s := range []string{"state=ON\x00brightness=50%", `{"a":1}`, "color={\"x\":1}", "=", "a=", "brightness=%", "x=[1,2", "a=b\x00a=c", "{", `{"":0}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
