@@ -44,9 +44,16 @@ packaging/manpage.sh "$bin" "$version" "$dest/usr/share/man/man8/zhub.8.gz"
 for doc in config.example.toml docs/install-pi.md README.md; do
 	install -D -m 0644 "$doc" "$dest/usr/share/doc/zhub/$(basename "$doc")"
 done
-if "$bin" completion bash >/dev/null 2>&1; then
-	"$bin" completion bash | install -D -m 0644 /dev/stdin "$dest/usr/share/bash-completion/completions/zhub"
-fi
+# Shell completions, where this zhub has them (the same places as the package).
+while read -r shell path; do
+	if "$bin" completion "$shell" >/dev/null 2>&1; then
+		"$bin" completion "$shell" | install -D -m 0644 /dev/stdin "$dest$path"
+	fi
+done <<'EOF'
+bash /usr/share/bash-completion/completions/zhub
+zsh /usr/share/zsh/vendor-completions/_zhub
+fish /usr/share/fish/vendor_completions.d/zhub.fish
+EOF
 
 if [ -z "$dest" ]; then
 	packaging/scripts/postinst configure ""
