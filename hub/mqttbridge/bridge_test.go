@@ -3,7 +3,9 @@ package mqttbridge_test
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/zhubhq/zhub/hub/mqttbridge"
 	"github.com/zhubhq/zhub/zigbee"
 
 	"github.com/zhubhq/zhub/hub/mqttbridge/mqtttest"
@@ -64,5 +66,61 @@ func TestGetReadsFromDevice(t *testing.T) {
 				return r.nwk == dev.NWK && r.cluster == tt.cluster && r.global && r.zclCmd == 0x00 // Read Attributes
 			})
 		})
+	}
+}
+
+// waitStatus waits for a bridge status that ok accepts.
+func waitStatus(t *testing.T, e *env, ok func(mqttbridge.Status) bool) {
+	t.Helper()
+	timer := time.NewTimer(guard)
+	defer timer.Stop()
+	for {
+		select {
+		case s := <-e.status:
+			if ok(s) {
+				return
+			}
+		case <-timer.C:
+			t.Fatal("bridge status not reached")
+		}
+	}
+}
+
+// TestBrokerRestart is acceptance 3: the broker goes away, the device
+// changes meanwhile, the broker comes back on the same port: the bridge
+// reconnects, bridge/state is online and the retained state is current.
+func TestBrokerRestart(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	waitStatus(t, e, func(s mqttbridge.Status) bool { return s.Online })
+	c := e.client("watcher", "zhub/kitchen_light")
+	mark := c.Mark()
+	if _, err := e.hub.Set(ctx, "kitchen_light", map[string]any{"state": "ON"}); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitAfter(mark, "zhub/kitchen_light", func(m mqtttest.Message) bool { return decode(t, m.Payload)["state"] == "ON" })
+
+	e.broker.Stop()
+	waitStatus(t, e, func(s mqttbridge.Status) bool { return !s.Connected })
+	if _, err := e.hub.Set(ctx, "kitchen_light", map[string]any{"state": "OFF", "brightness": 77}); err != nil {
+		t.Fatal(err)
+	}
+	e.broker.Start()
+	waitStatus(t, e, func(s mqttbridge.Status) bool { return s.Connected && s.Online })
+
+	// A client connecting now sees the current state, retained, and the
+	// bridge online.
+	late := e.client("late", "zhub/bridge/state", "zhub/kitchen_light")
+	late.Wait("zhub/bridge/state", func(m mqtttest.Message) bool { return string(m.Payload) == `{"state":"online"}` })
+	late.Wait("zhub/kitchen_light", func(m mqtttest.Message) bool {
+		s := decode(t, m.Payload)
+		return s["state"] == "OFF" && s["brightness"] == float64(77)
+	})
+	fresh := retainedUnder(t, e, "zhub/kitchen_light")
+	if s := decode(t, fresh["zhub/kitchen_light"].Payload); s["state"] != "OFF" || s["brightness"] != float64(77) {
+		t.Fatalf("retained state after the restart: %v, want OFF/77", s)
+	}
+	if st := retainedUnder(t, e, "zhub/bridge/state"); string(st["zhub/bridge/state"].Payload) != `{"state":"online"}` {
+		t.Fatalf("retained bridge/state %q", st["zhub/bridge/state"].Payload)
 	}
 }

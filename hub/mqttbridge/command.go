@@ -82,6 +82,7 @@ func (b *Bridge) runCommand(t Topic, topic string, payload []byte) {
 			b.commandFailed(t, topic, err)
 			return
 		}
+		b.republish(name)
 		b.log.Debug("set done", "event", "set_done", "device", name, "topic", topic, "elapsed_ms", ms(time.Since(start)))
 	case TopicGet:
 		props, err := ParseGetPayload(t.Property, payload)
@@ -98,7 +99,17 @@ func (b *Bridge) runCommand(t Topic, topic string, payload []byte) {
 			b.commandFailed(t, topic, err)
 			return
 		}
+		b.republish(name)
 		b.log.Debug("get done", "event", "get_done", "device", name, "topic", topic, "elapsed_ms", ms(time.Since(start)))
+	}
+}
+
+// republish queues a device's state after a command, as Zigbee2MQTT
+// publishes after every /set and /get even when nothing changed (the hub
+// reports changes only); it coalesces with a change still queued.
+func (b *Bridge) republish(name string) {
+	if d, err := b.h.Device(name); err == nil {
+		b.out.mark(d)
 	}
 }
 

@@ -97,7 +97,7 @@ func validConfig(topic string, p map[string]any) error {
 		"lock":          {"command_topic", "state_topic"},
 		"climate":       {"current_temperature_topic", "temperature_command_topic", "mode_command_topic"},
 		"number":        {"command_topic", "state_topic"},
-		"select":        {"command_topic", "state_topic"},
+		"select":        {"command_topic"},
 		"button":        {"command_topic"},
 	}[comp]
 	if need == nil {

@@ -71,6 +71,8 @@ type envOpts struct {
 	devices []sim.DeviceSpec
 	tweak   func(*mqttbridge.Config)
 	noPair  bool
+	// beforeBridge runs once the broker is up, before the bridge starts.
+	beforeBridge func(e *env)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -125,6 +127,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 		}
 	}
 	e.broker = mqtttest.Start(t)
+	if o.beforeBridge != nil {
+		o.beforeBridge(e)
+	}
 	e.startBridge(o.tweak)
 	return e
 }
