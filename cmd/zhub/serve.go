@@ -19,6 +19,7 @@ import (
 	"github.com/zhubhq/zhub/hub/auth"
 	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/hub/store"
+	"github.com/zhubhq/zhub/mcp"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
@@ -33,13 +34,18 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, src, err := loadConfig(*path)
+	cfg, src, portErr, err := loadConfig(*path, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "zhub: %v\n", err)
 		return exitFailed
 	}
 	jsonLogs := cfg.Log.JSON(isTerminalWriter(stderr))
 	log := newLogger(stderr, cfg.Log.SlogLevel(), jsonLogs)
+	if portErr != nil {
+		// Not fatal: the driver reports the same problem in /health and keeps
+		// retrying until the dongle is there.
+		log.Warn("coordinator port not usable yet; starting degraded and retrying", "module", "main", "event", "port_unavailable", "err", portErr)
+	}
 	if err := serve(ctx, cfg, src, log); err != nil {
 		log.Error("zhub stopped with an error", "module", "main", "event", "exit_error", "err", err)
 		fmt.Fprintf(stderr, "zhub: %v\n", err)
@@ -69,6 +75,9 @@ type daemon struct {
 	gateway *ws.Gateway // the WebSocket gateway and web UI, or nil
 	// localAPI serves the CLI on the unix socket (see localapi.go).
 	localAPI *localapi.Server
+	// mcp is the device context (tools and resources, see mcp.go), or nil
+	// without a hub.
+	mcp *mcp.Server
 	// ready is closed when the coordinator reached its first outcome (up,
 	// or down with a reason), so READY=1 is not sent before then.
 	ready chan struct{}
@@ -136,6 +145,9 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 		g.Go(func() error { return d.http.Run(gctx) })
 	}
 	if err := d.startCoordinator(gctx, g); err != nil {
+		return err
+	}
+	if err := d.startMCP(gctx, g); err != nil {
 		return err
 	}
 	if err := d.startGateway(gctx, g); err != nil {

@@ -277,3 +277,48 @@ func waitExit(t *testing.T, cmd *exec.Cmd, want int, stderr *bytes.Buffer) {
 		t.Fatalf("zhub did not exit in time\n%s", stderr.String())
 	}
 }
+
+// A missing dongle never stops the daemon: it comes up degraded, says what
+// is wrong in /health, keeps retrying, and still stops cleanly (issue 3:
+// "it never exits in a restart loop").
+func TestServeMissingDongleDegraded(t *testing.T) {
+	bin := zhubBinary(t)
+	addr := freeAddr(t)
+	missing := filepath.Join(t.TempDir(), "ttyUSB9")
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = baseEnv(t, "ZHUB_DATA_DIR="+t.TempDir(), "ZHUB_HTTP_LISTEN="+addr, "ZHUB_MQTT_ENABLED=false",
+		"ZHUB_SERIAL_ADAPTER=znp", "ZHUB_SERIAL_PORT="+missing, "ZHUB_LOG_FORMAT=json")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var health struct {
+		Status     string
+		Components map[string]struct {
+			State     string `json:"state"`
+			LastError string `json:"last_error"`
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if resp, err := http.Get("http://" + addr + "/health"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&health)
+			resp.Body.Close()
+			if health.Components["coordinator"].LastError != "" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never reported the missing port: %+v\n%s", health, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond) // polling an HTTP endpoint: nothing to wait on
+	}
+	c := health.Components["coordinator"]
+	if health.Status != "degraded" || c.State != "degraded" || !strings.Contains(c.LastError, "no such serial port") {
+		t.Errorf("health = %+v", health)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, cmd, 0, &stderr)
+}
