@@ -176,9 +176,15 @@ func (l *Loop) run(ctx context.Context, conv []Message, emit func(Chunk) error, 
 		system = s
 	}
 	history := slices.Clip(conv)
+	seen := map[string]bool{}
+	for _, m := range conv {
+		for _, c := range m.ToolCalls {
+			seen[c.ID] = true
+		}
+	}
 	for iter := 1; iter <= l.cfg.MaxIterations; iter++ {
 		req := Request{System: system, Messages: history, Tools: tools, MaxTokens: l.cfg.MaxTokens}
-		msg, err := l.turn(ctx, req, iter, emit)
+		msg, err := l.turn(ctx, req, iter, seen, emit)
 		if err != nil {
 			return iter, err
 		}
@@ -204,7 +210,10 @@ func (l *Loop) run(ctx context.Context, conv []Message, emit func(Chunk) error, 
 
 // turn runs one provider call and returns the assistant message. Tool calls
 // are only returned when the stream ended cleanly.
-func (l *Loop) turn(ctx context.Context, req Request, iter int, emit func(Chunk) error) (Message, error) {
+//
+// Call ids are made unique within the conversation (seen): a provider that
+// sends none, or repeats one across turns (Ollama), gets "call_<iter>_<n>".
+func (l *Loop) turn(ctx context.Context, req Request, iter int, seen map[string]bool, emit func(Chunk) error) (Message, error) {
 	msg := Message{Role: RoleAssistant}
 	var text strings.Builder
 	done := false
@@ -225,9 +234,10 @@ func (l *Loop) turn(ctx context.Context, req Request, iter int, emit func(Chunk)
 				return Message{}, err
 			}
 		case ToolCall:
-			if ev.ID == "" {
+			if ev.ID == "" || seen[ev.ID] {
 				ev.ID = fmt.Sprintf("call_%d_%d", iter, len(msg.ToolCalls)+1)
 			}
+			seen[ev.ID] = true
 			msg.ToolCalls = append(msg.ToolCalls, ev)
 		case Usage:
 			err := emit(Chunk{Metadata: map[string]any{

@@ -222,7 +222,7 @@ func TestToolFailuresGoBackToTheModel(t *testing.T) {
 }
 
 func TestMaxIterations(t *testing.T) {
-	p := &script{turns: []turn{calls(tc("", "get_device", `{"name":"hall"}`))}}
+	p := &script{turns: []turn{calls(tc("same_id", "get_device", `{"name":"hall"}`))}}
 	tools := &llmtest.ToolSet{Tools: llmtest.DeviceTools()}
 	added, _, err := run(t, llm.Config{Provider: p, Tools: tools, MaxIterations: 3}, "loop forever")
 	if !errors.Is(err, llm.ErrMaxIterations) {
