@@ -133,6 +133,18 @@ func TestGet(t *testing.T) {
 	if _, err := s.hub.Get(ctx, contact.String(), "contact"); !errors.Is(err, hub.ErrNotReadable) {
 		t.Errorf("contact: %v", err)
 	}
+	// A re-interview on demand runs every step again.
+	before, _ := s.hub.Device(plug.String())
+	if err := s.hub.Interview(ctx, plug.String()); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.hub.Device(plug.String())
+	if after.Interview.State != hub.InterviewSuccessful || after.Interview.Attempts != before.Interview.Attempts+1 {
+		t.Errorf("re-interview: %+v (before %+v)", after.Interview, before.Interview)
+	}
+	if err := s.hub.Interview(ctx, "no_such_device"); !errors.Is(err, hub.ErrUnknownDevice) {
+		t.Errorf("interview of an unknown device: %v", err)
+	}
 }
 
 // TestRemoteAndContact: a remote's button press is an action event; a
