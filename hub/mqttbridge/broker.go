@@ -142,6 +142,9 @@ func (b *Broker) Run(ctx context.Context) error {
 	if err := srv.AddHook(hook, nil); err != nil {
 		return fmt.Errorf("mqttbridge: broker: add auth hook: %w", err)
 	}
+	if err := srv.AddHook(&packetIDHook{}, nil); err != nil {
+		return fmt.Errorf("mqttbridge: broker: add packet id hook: %w", err)
+	}
 	if err := srv.AddListener(&netListener{id: "tcp", ln: ln}); err != nil {
 		return fmt.Errorf("mqttbridge: broker: add listener: %w", err)
 	}
@@ -250,6 +253,40 @@ func (h *passwordHook) OnConnectAuthenticate(_ *mochi.Client, pk packets.Packet)
 // OnACLCheck: an authenticated client may use every topic.
 func (h *passwordHook) OnACLCheck(cl *mochi.Client, _ string, _ bool) bool {
 	return bytes.Equal(cl.Properties.Username, h.user)
+}
+
+// packetIDHook works around mochi-mqtt v2.7.9 keeping the packet ids of
+// its own outgoing QoS 1/2 publishes and of the client's requests in one
+// table: a client SUBSCRIBE whose id equals that of a retained message
+// still unacknowledged is refused (SUBACK 0x80, which MQTT 3.1.1 clients
+// such as paho report as success), so a client that subscribes twice in a
+// row right after a burst of retained messages (Home Assistant: its
+// discovery prefix, then state topics) silently misses a subscription.
+// MQTT numbers each direction's packets independently (MQTT 3.1.1
+// §2.3.1), so the broker's entry is forgotten instead: the message was
+// already written, and only its redelivery to a persistent session after a
+// reconnect is lost.
+type packetIDHook struct{ mochi.HookBase }
+
+func (h *packetIDHook) ID() string           { return "zhub-packet-ids" }
+func (h *packetIDHook) Provides(b byte) bool { return b == mochi.OnPacketRead }
+
+func (h *packetIDHook) OnPacketRead(cl *mochi.Client, pk packets.Packet) (packets.Packet, error) {
+	switch pk.FixedHeader.Type {
+	case packets.Subscribe, packets.Unsubscribe:
+	case packets.Publish:
+		if pk.FixedHeader.Qos == 0 {
+			return pk, nil
+		}
+	default:
+		return pk, nil
+	}
+	if out, ok := cl.State.Inflight.Get(pk.PacketID); ok && out.FixedHeader.Type == packets.Publish {
+		if cl.State.Inflight.Delete(pk.PacketID) {
+			cl.State.Inflight.IncreaseSendQuota()
+		}
+	}
+	return pk, nil
 }
 
 // levelFilter passes records at or above min to h.

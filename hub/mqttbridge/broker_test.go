@@ -3,6 +3,7 @@ package mqttbridge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -162,5 +163,35 @@ func TestHelperRestart(t *testing.T) {
 	mqtttest.Pub(t, br.URL(), "t/x", "hello")
 	if m := c.Wait("t/x", nil); string(m.Payload) != "hello" {
 		t.Fatalf("got %q", m.Payload)
+	}
+}
+
+// TestBrokerSubscribeAfterRetainedBurst: a client that subscribes twice in
+// a row, the first filter bringing a burst of retained QoS 1 messages, gets
+// both subscriptions (mochi-mqtt alone refuses the second when its packet
+// id equals an unacknowledged retained message's; see packetIDHook).
+func TestBrokerSubscribeAfterRetainedBurst(t *testing.T) {
+	for _, n := range []int{1, 3, 40, 400} {
+		t.Run(fmt.Sprint(n, " retained"), func(t *testing.T) {
+			b := runBroker(t, mqttbridge.BrokerConfig{})
+			p := mqtttest.Connect(t, b.URL(), "pub")
+			for i := range n {
+				p.Publish(fmt.Sprintf("homeassistant/sensor/x%d/config", i), 1, true, "{}")
+			}
+			c := mqtttest.Connect(t, b.URL(), "ha")
+			c.Subscribe("homeassistant/#")
+			c.Subscribe("zhub/#")
+			p.Publish("zhub/lamp", 1, false, "on")
+			c.Wait("zhub/lamp", nil)
+			got := 0
+			for _, m := range c.Messages() {
+				if m.Retained {
+					got++
+				}
+			}
+			if got != n {
+				t.Fatalf("%d retained messages, want %d", got, n)
+			}
+		})
 	}
 }
