@@ -52,7 +52,8 @@
 // bound to the token that created them and end when it is revoked.
 // LocalHandler serves the same on the daemon's unix socket without tokens
 // (the socket's permissions are the access control), plus the stdio
-// upgrade that `zhub mcp` uses (see Bridge) and ContextHandler.
+// upgrade that `zhub mcp` uses (see Bridge); ContextHandler serves the
+// owner's context API there.
 //
 // # Lifecycle and concurrency
 //

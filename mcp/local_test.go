@@ -81,8 +81,9 @@ func TestGuardedTools(t *testing.T) {
 	}
 }
 
-// socketServer serves the device context's LocalHandler on a unix socket,
-// as the daemon mounts it on the local API.
+// socketServer serves the device context's LocalHandler and
+// ContextHandler on a unix socket, as the daemon mounts them on the local
+// API.
 func socketServer(t testing.TB, e *env) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "mcp")
@@ -94,7 +95,12 @@ func socketServer(t testing.TB, e *env) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: e.srv.LocalHandler(), BaseContext: func(net.Listener) context.Context { return e.ctx }}
+	mux := http.NewServeMux()
+	mux.Handle(mcp.LocalPath, e.srv.LocalHandler())
+	mux.Handle(mcp.StdioPath, e.srv.LocalHandler())
+	mux.Handle(mcp.ContextPath, e.srv.ContextHandler())
+	mux.Handle(mcp.ContextPath+"/", e.srv.ContextHandler())
+	srv := &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return e.ctx }}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -53,13 +53,14 @@ func colorSchema() schema {
 // property of the visible devices, typed from their exposes (enums merged,
 // numeric ranges widened). The hub validates each device's own range and
 // values, so a wider union here only lets the hub give the precise error.
+// Hidden devices are not in es, so their properties stay out.
 func valuesSchema(es []entry) schema {
 	props := schema{}
 	usedBy := map[string][]string{}
 	for _, e := range es {
-		if e.ctx.Rules.level() == AccessReadOnly {
-			continue
-		}
+		// Read-only devices count too: a change to one must reach the
+		// rules, which refuse it with the household's words, rather than
+		// fail the schema.
 		for _, c := range capabilitiesOf(e.dev) {
 			if c.Access == "read" {
 				continue

@@ -17,8 +17,7 @@ import (
 	"github.com/zhubhq/zhub/hub"
 )
 
-// Paths on the daemon's unix socket (LocalHandler). Mount LocalHandler at
-// LocalPath and LocalPath + "/".
+// Paths on the daemon's unix socket (LocalHandler, ContextHandler).
 const (
 	LocalPath   = "/mcp"
 	StdioPath   = "/mcp/stdio"
@@ -27,19 +26,28 @@ const (
 	StdioUpgrade = "mcp-stdio"
 )
 
-// LocalHandler serves the device context on the daemon's unix socket,
-// whose file permissions are the access control (no tokens):
+// LocalHandler serves MCP on the daemon's unix socket, whose file
+// permissions are the access control (no tokens). Mount it at LocalPath
+// and StdioPath:
 //   - /mcp: Streamable HTTP, as Handler without authentication;
 //   - /mcp/stdio: an HTTP upgrade to newline-delimited JSON-RPC, the
 //     stdio transport carried over the socket, which `zhub mcp` bridges to
-//     its own stdin and stdout (see Bridge);
-//   - /mcp/context/v0/devices[/NAME]: the owner's view of the device
-//     context (GET, PATCH with a ContextUpdate, DELETE), used by
-//     `zhub device context`.
+//     its own stdin and stdout (see Bridge).
 func (s *Server) LocalHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(LocalPath, s.streamable(DefaultSessionTimeout))
 	mux.HandleFunc(StdioPath, s.serveStdio)
+	return mux
+}
+
+// ContextHandler serves the owner's view of the device context on the
+// daemon's unix socket (mount it at ContextPath and ContextPath + "/"):
+// GET ContextPath lists every device's context; GET, PATCH (a
+// ContextUpdate) and DELETE ContextPath/NAME read, change and clear one.
+// `zhub device context` uses it; rules change only here (and in the web
+// UI), never through the tools.
+func (s *Server) ContextHandler() http.Handler {
+	mux := http.NewServeMux()
 	s.contextRoutes(mux)
 	return mux
 }

@@ -190,7 +190,8 @@ func TestOriginAllowed(t *testing.T) {
 func f64(v float64) *float64 { return &v }
 
 // TestValuesSchema: the union of settable properties merges enums and
-// widens ranges; read-only devices and read-only properties stay out.
+// widens ranges; read-only properties stay out, read-only devices count
+// (their rules refuse, not the schema).
 func TestValuesSchema(t *testing.T) {
 	light := hub.Device{FriendlyName: "lamp", Definition: hub.Definition{Exposes: []hub.Expose{{Type: "light", Features: []hub.Expose{
 		{Type: "binary", Property: "state", Access: 7, ValueOn: "ON", ValueOff: "OFF", ValueToggle: "TOGGLE"},
@@ -215,7 +216,7 @@ func TestValuesSchema(t *testing.T) {
 				return
 			}
 		}
-	}); !slices.Equal(got, []string{"brightness", "color", "state"}) {
+	}); !slices.Equal(got, []string{"brightness", "color", "position", "state"}) {
 		t.Fatalf("properties %v", got)
 	}
 	if e := props["state"].(schema)["enum"].([]string); !slices.Equal(e, []string{"ON", "OFF", "TOGGLE", "LOCK", "UNLOCK"}) {

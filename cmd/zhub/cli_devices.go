@@ -13,7 +13,7 @@ import (
 
 const (
 	devicesSynopsis   = "zhub devices [--json]"
-	deviceSynopsis    = "zhub device show|rename|remove|interview NAME ..."
+	deviceSynopsis    = "zhub device show|rename|remove|interview|context NAME ..."
 	showSynopsis      = "zhub device show NAME [--json]"
 	renameSynopsis    = "zhub device rename NAME NEW_NAME [--json]"
 	removeSynopsis    = "zhub device remove NAME [--force] [--json]"
@@ -119,11 +119,13 @@ func runDevice(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return runDeviceRemove(ctx, args[1:], stdin, stdout, stderr)
 	case "interview":
 		return runDeviceInterview(ctx, args[1:], stdin, stdout, stderr)
+	case "context":
+		return runDeviceContext(ctx, args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintf(stdout, "usage: %s\n", deviceSynopsis)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "zhub: unknown device command %q (want show, rename, remove or interview)\n", args[0])
+	fmt.Fprintf(stderr, "zhub: unknown device command %q (want show, rename, remove, interview or context)\n", args[0])
 	return exitUsage
 }
 

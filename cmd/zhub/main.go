@@ -56,6 +56,8 @@ Talking to the running daemon (its local API socket; every command takes --json,
   zhub devices                      the device table
   zhub device show|rename|remove|interview NAME ...
                                     one device (remove --force for dead devices)
+  zhub device context [NAME] [--room R] [--alias A]... [--notes T] [--access LEVEL] [--deny P=V]...
+                                    rooms, aliases, notes and assistant rules (see docs/mcp.md)
   zhub get NAME [PROPERTY...]       read properties from a device
   zhub set NAME key=value...        e.g. zhub set kitchen_light state=ON brightness=50%
   zhub backup [--out FILE]          coordinator backup (Open Coordinator Backup JSON)
@@ -64,6 +66,8 @@ Talking to the running daemon (its local API socket; every command takes --json,
                                     tokens for network clients (WebSocket, MCP)
   zhub logs [--follow]              recent daemon log records
   zhub chat ["message"]             chat with the hub (interactive without a message)
+  zhub mcp                          MCP server on stdin/stdout for desktop assistants
+                                    (bridged to the daemon; see docs/mcp.md)
   zhub completion bash|zsh          shell completion script
 
 Exit codes: 0 ok, 1 failed, 2 bad command line.
@@ -112,6 +116,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLogs(ctx, args[1:], stdin, stdout, stderr)
 	case "chat":
 		return runChat(ctx, args[1:], stdin, stdout, stderr)
+	case "mcp":
+		return runMCP(ctx, args[1:], stdin, stdout, stderr)
 	case "completion":
 		return runCompletion(args[1:], stdout, stderr)
 	case "__complete-devices":

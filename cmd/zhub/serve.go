@@ -19,6 +19,7 @@ import (
 	"github.com/zhubhq/zhub/hub/auth"
 	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/hub/store"
+	"github.com/zhubhq/zhub/mcp"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
@@ -74,6 +75,9 @@ type daemon struct {
 	gateway *ws.Gateway // the WebSocket gateway and web UI, or nil
 	// localAPI serves the CLI on the unix socket (see localapi.go).
 	localAPI *localapi.Server
+	// mcp is the device context (tools and resources, see mcp.go), or nil
+	// without a hub.
+	mcp *mcp.Server
 	// ready is closed when the coordinator reached its first outcome (up,
 	// or down with a reason), so READY=1 is not sent before then.
 	ready chan struct{}
@@ -141,6 +145,9 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 		g.Go(func() error { return d.http.Run(gctx) })
 	}
 	if err := d.startCoordinator(gctx, g); err != nil {
+		return err
+	}
+	if err := d.startMCP(gctx, g); err != nil {
 		return err
 	}
 	if err := d.startGateway(gctx, g); err != nil {
