@@ -39,9 +39,24 @@ var fences = []fence{
 	{pkg: mod + "/ws", banned: map[string]string{
 		mod + "/zigbee/znp": "front doors never reach a driver", mod + "/zigbee/sim": "front doors never reach the emulator",
 		mod + "/mcp": "front doors do not import each other", mod + "/hub/mqttbridge": "front doors do not import each other",
-		mod + "/hub/store": "front doors go through the hub",
+		mod + "/hub/store": "front doors go through the hub", mod + "/zigbee/ezsp": "front doors never reach a driver",
 	}},
-	{pkg: mod + "/llm", banned: map[string]string{mod + "/hub": "llm gets its tools from mcp at run time"}},
+	{pkg: mod + "/llm", banned: map[string]string{mod + "/hub": "llm gets its tools from mcp at run time", mod + "/mcp": "the chat wiring adapts MCP to the loop in cmd/zhub"}},
+	{pkg: mod + "/mcp", banned: map[string]string{
+		mod + "/zigbee/znp": "front doors never reach a driver", mod + "/zigbee/ezsp": "front doors never reach a driver",
+		mod + "/zigbee/sim": "front doors never reach the emulator", mod + "/ws": "front doors do not import each other",
+		mod + "/hub/mqttbridge": "front doors do not import each other", mod + "/llm": "mcp serves any client, not only our chat",
+	}},
+	{pkg: mod + "/hub/mqttbridge", banned: map[string]string{
+		mod + "/zigbee/znp": "front doors never reach a driver", mod + "/zigbee/ezsp": "front doors never reach a driver",
+		mod + "/zigbee/sim": "front doors never reach the emulator", mod + "/ws": "front doors do not import each other",
+		mod + "/mcp": "front doors do not import each other", mod + "/hub/store": "front doors go through the hub",
+	}},
+	{pkg: mod + "/hub/localapi", banned: map[string]string{
+		mod + "/zigbee/znp": "front doors never reach a driver", mod + "/zigbee/ezsp": "front doors never reach a driver",
+		mod + "/zigbee/sim": "front doors never reach the emulator", mod + "/hub/store": "the local API goes through the hub",
+	}},
+	{pkg: mod + "/hub/auth", exact: true, banned: map[string]string{mod + "/hub/store": "auth declares the token store it consumes (authstore adapts it)"}},
 }
 
 func TestDependencyFences(t *testing.T) {
