@@ -1,7 +1,9 @@
 // Package store is the daemon's SQLite persistence (modernc.org/sqlite, pure
 // Go): the device registry, last device state, history, the event log, API
 // tokens, settings and the device context (rooms, aliases, notes and
-// assistant rules, which the mcp package interprets). Only cmd/zhub picks it; hub declares the interfaces it
+// assistant rules, which the mcp package interprets) and the chat's
+// conversations (JSON message arrays per session, trimmed by the caller).
+// Only cmd/zhub picks it; hub declares the interfaces it
 // needs and this package satisfies them.
 //
 // # Files

@@ -99,6 +99,16 @@ CREATE TABLE device_context (
 	updated_at INTEGER NOT NULL
 ) STRICT;
 `},
+	{name: "chat conversations", sql: `
+-- The built-in chat's memory: one row per chat session, its messages as
+-- a JSON array (already trimmed to a budget by the caller).
+CREATE TABLE conversations (
+	session    TEXT PRIMARY KEY NOT NULL CHECK (session <> ''),
+	messages   TEXT NOT NULL CHECK (json_valid(messages) AND json_type(messages) = 'array'),
+	updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX conversations_updated_at ON conversations (updated_at);
+`},
 }
 
 // migrate brings db to len(steps), one transaction per step, and returns

@@ -108,6 +108,17 @@ VALUES ('0x0017880100a1c0ff', 'Living room', '["the lamp by the sofa"]', 'warm w
 			}
 		},
 	},
+	{ // v4: chat conversations
+		sql: `
+INSERT INTO conversations (session, messages, updated_at) VALUES ('v4/chat', '[{"role":"user","text":"hi"}]', 8000);
+`,
+		check: func(t *testing.T, s *Store) {
+			msgs, err := s.Conversation(t.Context(), "v4/chat")
+			if err != nil || string(msgs) != `[{"role":"user","text":"hi"}]` {
+				t.Errorf("v4 conversation: %s, %v", msgs, err)
+			}
+		},
+	},
 }
 
 func TestMigrationsHaveSeeds(t *testing.T) {
