@@ -18,6 +18,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/hub/store"
@@ -334,4 +335,39 @@ func (tok tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+string(tok))
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestGuardedToolNames: the configuration's mcp.guarded_tools accepts
+// exactly the guarded tools the device context knows.
+func TestGuardedToolNames(t *testing.T) {
+	cfgNames := []string{config.GuardPermitJoin, config.GuardRenameDevice, config.GuardRemoveDevice}
+	if !slices.Equal(cfgNames, mcp.GuardedTools) {
+		t.Errorf("config %v, mcp %v", cfgNames, mcp.GuardedTools)
+	}
+	// A hub that is never run: New does no I/O.
+	n, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := znp.New(znp.Config{Open: n.OpenZNP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Config{Coordinator: drv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range mcp.GuardedTools {
+		cfg := config.Default()
+		cfg.MCP.GuardedTools = []string{name}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := mcp.New(mcp.Config{Hub: h, GuardedTools: cfg.MCP.GuardedTools}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := mcp.New(mcp.Config{Hub: h, GuardedTools: []string{"reboot"}}); !errors.Is(err, mcp.ErrConfig) {
+		t.Errorf("unknown guarded tool: %v", err)
+	}
 }

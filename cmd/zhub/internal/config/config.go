@@ -113,7 +113,7 @@ type LLMConfig struct {
 // MCPConfig configures the MCP server.
 type MCPConfig struct {
 	Enabled      bool     `toml:"enabled"`
-	GuardedTools []string `toml:"guarded_tools"` // tools that need the user's confirmation
+	GuardedTools []string `toml:"guarded_tools"` // guarded MCP tools to offer (off unless listed; each asks for confirmation)
 }
 
 // LogConfig configures logging.
@@ -169,7 +169,8 @@ func (l LogConfig) JSON(stderrIsTerminal bool) bool {
 	return !stderrIsTerminal
 }
 
-// Guarded reports whether the MCP tool needs the user's confirmation.
+// Guarded reports whether the guarded MCP tool is offered (listed in
+// guarded_tools); an offered guarded tool still acts only with confirm: true.
 func (m MCPConfig) Guarded(tool string) bool {
 	return slices.Contains(m.GuardedTools, tool)
 }
