@@ -138,7 +138,10 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 		mlog.Info("http server off (http.listen is empty)", "event", "component_disabled", "component", "http")
 	}
 
-	d.health.Set("mqtt", ws.StateDisabled, errors.New("the MQTT bridge is not built yet"))
+	mq, err := d.listenMQTT()
+	if err != nil {
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	if d.http != nil {
@@ -168,6 +171,10 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 		mlog.Info("zhub ready", "event", "ready", "elapsed_ms", ms(time.Since(start)))
 		return d.notify.RunWatchdog(gctx, nil)
 	})
+
+	if err := mq.start(gctx, g); err != nil {
+		return err
+	}
 
 	// Wait for a signal or a failed component, then stop everything in time.
 	done := make(chan error, 1)
