@@ -72,9 +72,9 @@ func DeviceTools() []llm.Tool {
 	}
 	return []llm.Tool{
 		{Name: "list_devices", Description: "List the devices with their room, type, capabilities and state.", InputSchema: obj(`"room":{"type":"string"}`)},
-		{Name: "get_device", Description: "Get one device's state.", InputSchema: obj(`"name":{"type":"string"}`, "name")},
-		{Name: "set_device", Description: "Change a device's state.", InputSchema: obj(`"name":{"type":"string"},"values":{"type":"object"}`, "name", "values")},
-		{Name: "get_history", Description: "A property's history over a time range.", InputSchema: obj(`"name":{"type":"string"},"property":{"type":"string"},"from":{"type":"string"},"to":{"type":"string"}`, "name", "property")},
+		{Name: "get_device", Description: "Get one device's state.", InputSchema: obj(`"device":{"type":"string"}`, "device")},
+		{Name: "set_device", Description: "Change a device's state.", InputSchema: obj(`"device":{"type":"string"},"values":{"type":"object"}`, "device", "values")},
+		{Name: "get_history", Description: "A property's history over a time range.", InputSchema: obj(`"device":{"type":"string"},"property":{"type":"string"},"from":{"type":"string"},"to":{"type":"string"}`, "device", "property")},
 		{Name: "list_rooms", Description: "List the rooms.", InputSchema: obj(``)},
 	}
 }

@@ -8,8 +8,9 @@
 // how to pair a new device. Several requests can be joined with "and".
 //
 // It behaves like a model would: it emits the same tool calls (list_devices,
-// get_device {name}, set_device {name, values}, get_history {name, property,
-// from, to}, list_rooms, permit_join {duration}) and answers from the tool
+// get_device {device}, set_device {device, values}, get_history {device,
+// property, from, to}, list_rooms, permit_join {seconds}: the argument names
+// of the MCP device tools) and answers from the tool
 // results, so the loop's policy and the MCP server's validation apply to it
 // exactly as to a cloud model. Values use Zigbee2MQTT's property names and
 // units: state "ON"/"OFF"/"TOGGLE"/"LOCK"/"UNLOCK", brightness 0–254 (30%

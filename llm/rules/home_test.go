@@ -70,7 +70,7 @@ func (h *home) handle(_ context.Context, name string, args json.RawMessage) (llm
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var a struct {
-		Name     string         `json:"name"`
+		Name     string         `json:"device"`
 		Values   map[string]any `json:"values"`
 		Property string         `json:"property"`
 	}
@@ -82,9 +82,9 @@ func (h *home) handle(_ context.Context, name string, args json.RawMessage) (llm
 	case "list_devices":
 		return llm.ToolResult{Text: js(map[string]any{"devices": h.devs})}, nil
 	case "permit_join":
-		var pj struct{ Duration int }
+		var pj struct{ Seconds int }
 		_ = json.Unmarshal(args, &pj)
-		return llm.ToolResult{Text: fmt.Sprintf(`{"permit_join":true,"duration":%d}`, pj.Duration)}, nil
+		return llm.ToolResult{Text: fmt.Sprintf(`{"permit_join":true,"duration":%d}`, pj.Seconds)}, nil
 	case "list_rooms":
 		return llm.ToolResult{Text: `["bedroom","hallway","kitchen","living room","office"]`}, nil
 	case "get_device":
@@ -135,7 +135,7 @@ func (h *home) handle(_ context.Context, name string, args json.RawMessage) (llm
 
 func (h *home) toolSet() *llmtest.ToolSet {
 	tools := llmtest.DeviceTools()
-	tools = append(tools, llm.Tool{Name: "permit_join", InputSchema: json.RawMessage(`{"type":"object","properties":{"duration":{"type":"integer"}}}`)})
+	tools = append(tools, llm.Tool{Name: "permit_join", InputSchema: json.RawMessage(`{"type":"object","properties":{"seconds":{"type":"integer"}}}`)})
 	return &llmtest.ToolSet{Tools: tools, Handle: h.handle}
 }
 
@@ -147,7 +147,7 @@ func describe(calls []llm.ToolCall) string {
 		var a map[string]any
 		_ = json.Unmarshal(c.Arguments, &a)
 		s := c.Name
-		if n, ok := a["name"].(string); ok {
+		if n, ok := a["device"].(string); ok {
 			s += " " + n
 		}
 		switch c.Name {
@@ -157,7 +157,7 @@ func describe(calls []llm.ToolCall) string {
 		case "get_history":
 			s += fmt.Sprintf(" %v %v..%v", a["property"], a["from"], a["to"])
 		case "permit_join":
-			s += fmt.Sprintf(" %v", a["duration"])
+			s += fmt.Sprintf(" %v", a["seconds"])
 		}
 		out = append(out, s)
 	}

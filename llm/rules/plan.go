@@ -46,7 +46,7 @@ func plan(c clause, devs []DeviceInfo, prev []*DeviceInfo, tools map[string]bool
 			s.text = "Opening the network for joining isn't allowed from this chat. " + pairText
 			break
 		}
-		s.calls = []llm.ToolCall{call(ToolPermitJoin, map[string]any{"duration": c.duration})}
+		s.calls = []llm.ToolCall{call(ToolPermitJoin, map[string]any{"seconds": c.duration})}
 	case kindListRooms:
 		if !tools[ToolListRooms] {
 			s.text = unavailable(ToolListRooms, "list rooms")
@@ -259,7 +259,7 @@ func planSet(s *step, devs []DeviceInfo, prev []*DeviceInfo, tools map[string]bo
 			}
 		}
 		s.devs = append(s.devs, d)
-		s.calls = append(s.calls, call(ToolSetDevice, map[string]any{"name": d.Name, "values": v}))
+		s.calls = append(s.calls, call(ToolSetDevice, map[string]any{"device": d.Name, "values": v}))
 	}
 }
 
@@ -289,7 +289,7 @@ func planQuery(s *step, devs []DeviceInfo, prev []*DeviceInfo, tools map[string]
 	}
 	for _, d := range ds[:min(len(ds), maxCalls)] {
 		s.devs = append(s.devs, d)
-		s.calls = append(s.calls, call(ToolGetDevice, map[string]any{"name": d.Name}))
+		s.calls = append(s.calls, call(ToolGetDevice, map[string]any{"device": d.Name}))
 	}
 }
 
@@ -318,7 +318,7 @@ func planHistory(s *step, devs []DeviceInfo, prev []*DeviceInfo, tools map[strin
 	}
 	s.devs = ds
 	s.calls = []llm.ToolCall{call(ToolGetHistory, map[string]any{
-		"name": ds[0].Name, "property": c.property,
+		"device": ds[0].Name, "property": c.property,
 		"from": c.from.UTC().Format(time.RFC3339), "to": c.to.UTC().Format(time.RFC3339),
 	})}
 }
@@ -352,7 +352,7 @@ func planWhatsOn(s *step, devs []DeviceInfo, tools map[string]bool) {
 		return
 	}
 	for _, d := range cands[:min(len(cands), maxCalls)] {
-		s.calls = append(s.calls, call(ToolGetDevice, map[string]any{"name": d.Name}))
+		s.calls = append(s.calls, call(ToolGetDevice, map[string]any{"device": d.Name}))
 	}
 }
 

@@ -226,13 +226,13 @@ func previousDevices(msgs []llm.Message, devs []DeviceInfo) []*DeviceInfo {
 				continue
 			}
 			var a struct {
-				Name string `json:"name"`
+				Device string `json:"device"`
 			}
 			if json.Unmarshal(c.Arguments, &a) != nil {
 				continue
 			}
 			for j := range devs {
-				if devs[j].Name == a.Name && !slices.Contains(out, &devs[j]) {
+				if devs[j].Name == a.Device && !slices.Contains(out, &devs[j]) {
 					out = append(out, &devs[j])
 				}
 			}
