@@ -33,10 +33,10 @@ type cliDaemon struct {
 	logs    *lineLog
 }
 
-func startCLIDaemon(t *testing.T) *cliDaemon {
+func startCLIDaemon(t *testing.T, extraEnv ...string) *cliDaemon {
 	t.Helper()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cmd, logs := startServe(t, dataDir, freeAddr(t))
+	cmd, logs := startServe(t, dataDir, freeAddr(t), extraEnv...)
 	d := &cliDaemon{t: t, bin: zhubBinary(t), dataDir: dataDir, socket: filepath.Join(dataDir, "zhub.sock"), cmd: cmd, logs: logs}
 	// The six default devices are paired and the spare light's button is
 	// pressed: from here on a permit join pairs it.

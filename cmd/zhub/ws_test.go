@@ -77,10 +77,10 @@ func (l *lineLog) all() string {
 }
 
 // startServe runs `zhub serve` on dataDir with JSON logs.
-func startServe(t *testing.T, dataDir, addr string) (*exec.Cmd, *lineLog) {
+func startServe(t *testing.T, dataDir, addr string, extraEnv ...string) (*exec.Cmd, *lineLog) {
 	t.Helper()
 	cmd := exec.Command(zhubBinary(t), "serve")
-	cmd.Env = baseEnv(t, "ZHUB_DATA_DIR="+dataDir, "ZHUB_HTTP_LISTEN="+addr, "ZHUB_MQTT_ENABLED=false", "ZHUB_LOG_FORMAT=json")
+	cmd.Env = append(baseEnv(t, "ZHUB_DATA_DIR="+dataDir, "ZHUB_HTTP_LISTEN="+addr, "ZHUB_MQTT_ENABLED=false", "ZHUB_LOG_FORMAT=json"), extraEnv...)
 	pr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
