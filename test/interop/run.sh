@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Interop checks with third-party host stacks against zhub's emulated dongles.
+# Interop checks with third-party host stacks against zhub's emulated dongles, and
+# with the official MCP TypeScript SDK against zhub's MCP server.
 # Needs Node.js and npm (the packages are pinned in package-lock.json).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,4 +21,6 @@ for v in 13 14; do
 	echo "== herdsman ember (EZSP v$v): restart resumes the network"
 	node herdsman_ember.js --zhub "$root/bin/zhub" --dir "$work/ember$v" --expect resumed --ezsp-version "$v"
 done
-echo "interop: 6 passed, 0 failed"
+echo "== MCP: the official TypeScript SDK over stdio (zhub mcp) and Streamable HTTP"
+node mcp_ts.mjs --zhub "$root/bin/zhub" --dir "$work/mcp"
+echo "interop: 7 passed, 0 failed"
