@@ -78,6 +78,9 @@ type daemon struct {
 	// mcp is the device context (tools and resources, see mcp.go), or nil
 	// without a hub.
 	mcp *mcp.Server
+	// chat answers chat requests for the gateway and the local API (see
+	// chat.go), or nil before startChat.
+	chat ws.Chat
 	// ready is closed when the coordinator reached its first outcome (up,
 	// or down with a reason), so READY=1 is not sent before then.
 	ready chan struct{}
@@ -151,6 +154,9 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, log *slog.
 		return err
 	}
 	if err := d.startMCP(gctx, g); err != nil {
+		return err
+	}
+	if err := d.startChat(gctx, g); err != nil {
 		return err
 	}
 	if err := d.startGateway(gctx, g); err != nil {

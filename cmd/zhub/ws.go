@@ -36,10 +36,15 @@ func (d *daemon) authTokens() (*auth.Tokens, error) {
 	return t, nil
 }
 
-// chatService is what answers "chat" on the WebSocket. Until the llm tool
-// loop with the MCP device tools is wired, it is ws.NoModelChat, which says
-// so; the loop plugs in here (see loopChat).
-func (d *daemon) chatService() ws.Chat { return ws.NoModelChat }
+// chatService is what answers "chat" on the WebSocket and the local API:
+// the one chat service startChat built (chat.go), or ws.NoModelChat, which
+// says honestly that no model is connected, before that or without a hub.
+func (d *daemon) chatService() ws.Chat {
+	if d.chat == nil {
+		return ws.NoModelChat
+	}
+	return d.chat
+}
 
 // startGateway mounts the WebSocket gateway and the web UI on the HTTP
 // server and runs it under g. It needs the HTTP server and the hub; on the

@@ -46,7 +46,7 @@ func TestLoopChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var chat ws.Chat = newLoopChat(loop)
+	var chat ws.Chat = newLoopChat(loop, nil, nil)
 	say := func(session, text string) string {
 		t.Helper()
 		var b strings.Builder
