@@ -515,6 +515,7 @@ func TestChatSafety(t *testing.T) {
 				}
 			}
 			res, _ := json.Marshal(results[0]["result"])
+			t.Logf("the model was told: %s", res)
 			if !strings.Contains(string(res), jsonQuoteInner(tc.want)) {
 				t.Errorf("tool result %s does not say %q", res, tc.want)
 			}
