@@ -81,10 +81,18 @@ func (r *mqttRun) start(ctx context.Context, g *errgroup.Group) error {
 		return nil
 	}
 	d, m := r.d, r.d.cfg.MQTT
+	// The embedded broker outlives the bridge: it stops only once the bridge
+	// has published "offline" and disconnected. Stopping both at once left
+	// the bridge's last publish waiting on a vanished broker, past the 5 s
+	// stop bound.
+	stopBroker := func() {}
 	if r.broker != nil {
-		g.Go(func() error { return r.broker.Run(ctx) })
+		brokerCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stopBroker = cancel
+		g.Go(func() error { return r.broker.Run(brokerCtx) })
 	}
 	if d.hub == nil {
+		context.AfterFunc(ctx, stopBroker)
 		d.health.Set("mqtt", ws.StateDisabled, errors.New("no hub (coordinator disabled): nothing to bridge"))
 		return nil
 	}
@@ -107,9 +115,13 @@ func (r *mqttRun) start(ctx context.Context, g *errgroup.Group) error {
 		},
 	})
 	if err != nil {
+		stopBroker()
 		return err
 	}
 	d.health.SetDetail("mqtt", "base_topic", m.BaseTopic)
-	g.Go(func() error { return br.Run(ctx) })
+	g.Go(func() error {
+		defer stopBroker()
+		return br.Run(ctx)
+	})
 	return nil
 }
