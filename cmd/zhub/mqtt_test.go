@@ -65,8 +65,12 @@ func TestServeEmbeddedBroker(t *testing.T) {
 	c.Subscribe("zhub/#")
 	c.Subscribe("homeassistant/light/#")
 	c.Wait("zhub/bridge/state", func(m mqtttest.Message) bool { return string(m.Payload) == `{"state":"online"}` })
-	c.Wait("zhub/bridge/devices", func(m mqtttest.Message) bool { return strings.Contains(string(m.Payload), `"friendly_name":"kitchen_light"`) })
-	c.Wait("", func(m mqtttest.Message) bool { return strings.HasPrefix(m.Topic, "homeassistant/light/") && len(m.Payload) > 0 })
+	c.Wait("zhub/bridge/devices", func(m mqtttest.Message) bool {
+		return strings.Contains(string(m.Payload), `"friendly_name":"kitchen_light"`)
+	})
+	c.Wait("", func(m mqtttest.Message) bool {
+		return strings.HasPrefix(m.Topic, "homeassistant/light/") && len(m.Payload) > 0
+	})
 	mark := c.Mark()
 	c.Publish("zhub/kitchen_light/set", 1, false, `{"state":"ON","brightness":77}`)
 	c.WaitAfter(mark, "zhub/kitchen_light", func(m mqtttest.Message) bool {
