@@ -86,6 +86,10 @@ type Config struct {
 	// concurrently) when the connection or the published bridge state
 	// changes: for /health.
 	OnStatus func(Status)
+	// OnCommand, if set, is called when a /set or /get has finished (err
+	// nil on success), from the goroutine that ran it: for metrics and
+	// tests that must not start a command before the previous one ended.
+	OnCommand func(topic string, elapsed time.Duration, err error)
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -118,11 +122,16 @@ type Bridge struct {
 	reqSem   chan struct{}  // concurrent requests
 	workers  sync.WaitGroup // command and request goroutines
 	exec     *serial
-	out      *outbox
+	out      *outboxes
 	stopping atomic.Bool
 
 	connected atomic.Bool // subscribed and publishing
-	online    atomic.Bool
+	// newConn is the connection paho opened last; conn the one whose
+	// session is up (promoted by onConnected), used by the QoS 0 fast
+	// path.
+	newConn atomic.Pointer[batchConn]
+	conn    atomic.Pointer[batchConn]
+	online  atomic.Bool
 
 	// Owned by the control goroutine.
 	netUp      bool
@@ -130,8 +139,7 @@ type Bridge struct {
 	permitEnd  time.Time
 	lastJoined string
 	started    map[zigbee.IEEE]bool              // interview "started" event sent
-	discovered map[zigbee.IEEE]map[string]string // topic → payload published
-	bridgeDisc map[string]string
+	discovered map[zigbee.IEEE]map[string]uint64 // topic → hash of the payload published
 	triggers   map[zigbee.IEEE]map[string]bool
 	gcDone     bool
 	lastErr    error
@@ -140,6 +148,7 @@ type Bridge struct {
 	// Read by the publisher, written by the control goroutine.
 	metaMu sync.RWMutex
 	meta   map[zigbee.IEEE]*deviceMeta
+	byName map[string]*deviceMeta
 
 	// Discovery garbage collection: the control goroutine waits on syncCh
 	// for the marker message while stale holds retained configs seen.
@@ -152,6 +161,7 @@ type Bridge struct {
 
 // deviceMeta is what the publisher needs to render a device's state.
 type deviceMeta struct {
+	ieee      zigbee.IEEE
 	name      string
 	mock      []string // properties published as null while unknown
 	endpoints []string // light/cover endpoints republished on <name>/<ep>
@@ -210,14 +220,13 @@ func New(cfg Config) (*Bridge, error) {
 		ctrl:       make(chan func(), 1024),
 		reqSem:     make(chan struct{}, 32),
 		started:    map[zigbee.IEEE]bool{},
-		discovered: map[zigbee.IEEE]map[string]string{},
-		bridgeDisc: map[string]string{},
+		discovered: map[zigbee.IEEE]map[string]uint64{},
 		triggers:   map[zigbee.IEEE]map[string]bool{},
 		meta:       map[zigbee.IEEE]*deviceMeta{},
 	}
 	b.disc = Discovery{Prefix: cfg.HADiscoveryPrefix, Base: cfg.BaseTopic, Availability: true, Version: cfg.Version}
 	b.exec = newSerial(cfg.MaxPending, &b.workers)
-	b.out = newOutbox()
+	b.out = newOutboxes()
 	return b, nil
 }
 
@@ -242,6 +251,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 		SetConnectTimeout(10*time.Second).SetWriteTimeout(10*time.Second).
 		SetBinaryWill(b.Topic("bridge/state"), []byte(`{"state":"offline"}`), 1, true).
 		SetMessageChannelDepth(4096).
+		SetCustomOpenConnectionFn(b.openConn).
 		SetDefaultPublishHandler(b.onMessage).
 		SetOnConnectHandler(func(paho.Client) { b.signalConn(true) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -285,6 +295,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 // signalConn hands a connection change to the control goroutine.
 func (b *Bridge) signalConn(up bool) {
 	if !up {
+		b.conn.Store(nil)
 		b.connected.Store(false)
 		b.online.Store(false)
 	}
@@ -370,6 +381,7 @@ func (b *Bridge) onConnected(ctx context.Context) {
 		b.log.Warn("mqtt subscribe failed", "event", "mqtt_subscribe_failed", "err", err)
 		return // the connection is failing; paho reconnects and we come back here
 	}
+	b.conn.Store(b.newConn.Load())
 	b.connected.Store(true)
 	b.log.Info("mqtt connected", "event", "mqtt_connected", "url", redactURL(b.cfg.URL), "elapsed_ms", ms(time.Since(start)))
 
@@ -437,15 +449,23 @@ func (b *Bridge) shutdown() {
 }
 
 // publish sends a message without waiting (QoS 0, or QoS 1 completing in
-// the background). Failures while connected are logged.
-func (b *Bridge) publish(topic string, qos byte, retain bool, payload []byte) paho.Token {
-	tok := b.client.Publish(topic, qos, retain, payload)
-	return tok
+// the background). QoS 0 messages go straight onto the connection when it
+// is one of ours (see batchConn.publish0); a failed write is not reported:
+// the connection is failing, and everything is published again on the
+// next one.
+func (b *Bridge) publish(topic string, qos byte, retain bool, payload []byte) {
+	if qos == 0 {
+		if c := b.conn.Load(); c != nil {
+			_ = c.publish0(topic, retain, payload)
+			return
+		}
+	}
+	b.client.Publish(topic, qos, retain, payload)
 }
 
 // retained publishes a retained message (QoS 1).
-func (b *Bridge) retained(topic string, payload []byte) paho.Token {
-	return b.publish(topic, 1, true, payload)
+func (b *Bridge) retained(topic string, payload []byte) {
+	b.publish(topic, 1, true, payload)
 }
 
 // readEvents drains the hub subscription. State changes go to the outbox
@@ -578,8 +598,10 @@ func (b *Bridge) handleEvent(ev hub.Event) {
 func (b *Bridge) refreshMeta() {
 	devs := b.h.Devices()
 	m := make(map[zigbee.IEEE]*deviceMeta, len(devs))
+	byName := make(map[string]*deviceMeta, len(devs))
 	for _, d := range devs {
-		dm := &deviceMeta{name: d.FriendlyName, disabled: d.Disabled}
+		dm := &deviceMeta{ieee: d.IEEE, name: d.FriendlyName, disabled: d.Disabled}
+		byName[d.FriendlyName] = dm
 		if b.cfg.HADiscovery {
 			msgs, mock := b.disc.Device(d)
 			dm.mock = mock
@@ -595,8 +617,15 @@ func (b *Bridge) refreshMeta() {
 		m[d.IEEE] = dm
 	}
 	b.metaMu.Lock()
-	b.meta = m
+	b.meta, b.byName = m, byName
 	b.metaMu.Unlock()
+}
+
+// metaByName finds a device by friendly name in the bridge's view.
+func (b *Bridge) metaByName(name string) *deviceMeta {
+	b.metaMu.RLock()
+	defer b.metaMu.RUnlock()
+	return b.byName[name]
 }
 
 func (b *Bridge) metaOf(ieee zigbee.IEEE) *deviceMeta {

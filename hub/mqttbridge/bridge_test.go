@@ -70,7 +70,7 @@ func TestGetReadsFromDevice(t *testing.T) {
 }
 
 // waitStatus waits for a bridge status that ok accepts.
-func waitStatus(t *testing.T, e *env, ok func(mqttbridge.Status) bool) {
+func waitStatus(t testing.TB, e *env, ok func(mqttbridge.Status) bool) {
 	t.Helper()
 	timer := time.NewTimer(guard)
 	defer timer.Stop()

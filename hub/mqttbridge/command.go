@@ -20,22 +20,35 @@ func (b *Bridge) command(t Topic, topic string, payload []byte) {
 
 // resolveTarget finds the device and endpoint a command target names:
 // the whole target as a friendly name or IEEE address, else its last level
-// as an endpoint ("plug/l2", "plug/2").
-func (b *Bridge) resolveTarget(target string) (hub.Device, string, error) {
+// as an endpoint ("plug/l2", "plug/2"). It returns the friendly name. The
+// bridge's own name table answers first (no copy of the device); the hub
+// answers for addresses, names it does not know yet, and errors.
+func (b *Bridge) resolveTarget(target string) (string, string, error) {
+	if m := b.metaByName(target); m != nil {
+		return m.name, "", nil
+	}
 	d, err := b.h.Device(target)
 	if err == nil {
-		return d, "", nil
+		return d.FriendlyName, "", nil
 	}
-	if i := strings.LastIndexByte(target, '/'); i > 0 && errors.Is(err, hub.ErrUnknownDevice) {
-		if d2, err2 := b.h.Device(target[:i]); err2 == nil {
-			ep := target[i+1:]
-			if ep != "" && ep[0] >= '0' && ep[0] <= '9' {
-				ep = "l" + ep // endpoint numbers name the hub's "l<N>" endpoints
-			}
-			return d2, ep, nil
-		}
+	i := strings.LastIndexByte(target, '/')
+	if i <= 0 || !errors.Is(err, hub.ErrUnknownDevice) {
+		return "", "", err
 	}
-	return hub.Device{}, "", err
+	name := ""
+	if m := b.metaByName(target[:i]); m != nil {
+		name = m.name
+	} else if d, err2 := b.h.Device(target[:i]); err2 == nil {
+		name = d.FriendlyName
+	}
+	if name == "" {
+		return "", "", err
+	}
+	ep := target[i+1:]
+	if ep != "" && ep[0] >= '0' && ep[0] <= '9' {
+		ep = "l" + ep // endpoint numbers name the hub's "l<N>" endpoints
+	}
+	return name, ep, nil
 }
 
 // withEndpoint suffixes property names with an explicit endpoint.
@@ -56,39 +69,45 @@ func withEndpointKeys(values map[string]any, ep string) map[string]any {
 
 func (b *Bridge) runCommand(t Topic, topic string, payload []byte) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.CommandTimeout)
-	defer cancel()
-	dev, ep, err := b.resolveTarget(t.Target)
+	err := b.execCommand(t, topic, payload)
 	if err != nil {
 		b.commandFailed(t, topic, err)
-		return
 	}
-	name := dev.FriendlyName
+	if b.cfg.OnCommand != nil {
+		b.cfg.OnCommand(topic, time.Since(start), err)
+	}
+}
+
+func (b *Bridge) execCommand(t Topic, topic string, payload []byte) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.CommandTimeout)
+	defer cancel()
+	name, ep, err := b.resolveTarget(t.Target)
+	if err != nil {
+		return err
+	}
 	switch t.Kind {
 	case TopicSet:
 		values, err := ParseSetPayload(t.Property, payload)
 		if err != nil {
-			b.commandFailed(t, topic, fmt.Errorf("mqttbridge: %s: %w", topic, err))
-			return
+			return fmt.Errorf("mqttbridge: %s: %w", topic, err)
 		}
 		values = withEndpointKeys(values, ep)
 		if b.cfg.HADiscovery {
-			skipRedundantState(values, dev.State, ep)
+			b.skipRedundantState(name, values, ep)
 		}
 		if len(values) == 0 {
-			return
+			return nil
 		}
 		if _, err := b.h.Set(ctx, name, values); err != nil {
-			b.commandFailed(t, topic, err)
-			return
+			return err
 		}
 		b.republish(name)
 		b.log.Debug("set done", "event", "set_done", "device", name, "topic", topic, "elapsed_ms", ms(time.Since(start)))
 	case TopicGet:
 		props, err := ParseGetPayload(t.Property, payload)
 		if err != nil {
-			b.commandFailed(t, topic, fmt.Errorf("mqttbridge: %s: %w", topic, err))
-			return
+			return fmt.Errorf("mqttbridge: %s: %w", topic, err)
 		}
 		if ep != "" {
 			for i, p := range props {
@@ -96,12 +115,12 @@ func (b *Bridge) runCommand(t Topic, topic string, payload []byte) {
 			}
 		}
 		if _, err := b.h.Get(ctx, name, props...); err != nil {
-			b.commandFailed(t, topic, err)
-			return
+			return err
 		}
 		b.republish(name)
 		b.log.Debug("get done", "event", "get_done", "device", name, "topic", topic, "elapsed_ms", ms(time.Since(start)))
 	}
+	return nil
 }
 
 // republish queues a device's state after a command, as Zigbee2MQTT
@@ -117,7 +136,7 @@ func (b *Bridge) republish(name string) {
 // the command sets a colour or colour temperature without brightness:
 // Home Assistant always sends state, and some bulbs flash on a redundant
 // On command (Zigbee2MQTT's behaviour, lib/extension/publish.ts).
-func skipRedundantState(values map[string]any, current map[string]any, ep string) {
+func (b *Bridge) skipRedundantState(name string, values map[string]any, ep string) {
 	sfx := ""
 	if ep != "" {
 		sfx = "_" + ep
@@ -129,7 +148,10 @@ func skipRedundantState(values map[string]any, current map[string]any, ep string
 	_, ct := values["color_temp"+sfx]
 	_, col := values["color"+sfx]
 	_, bri := values["brightness"+sfx]
-	if (ct || col) && !bri && current["state"+sfx] == "ON" {
+	if !(ct || col) || bri {
+		return
+	}
+	if d, err := b.h.Device(name); err == nil && d.State["state"+sfx] == "ON" {
 		delete(values, "state"+sfx)
 	}
 }

@@ -73,6 +73,8 @@ type envOpts struct {
 	noPair  bool
 	// beforeBridge runs once the broker is up, before the bridge starts.
 	beforeBridge func(e *env)
+	simTweak     func(*sim.Config)
+	hubTweak     func(*hub.Config)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -87,6 +89,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.trace {
 		e.trace = newAFTrace()
 		scfg.Trace = e.trace
+	}
+	if o.simTweak != nil {
+		o.simTweak(&scfg)
 	}
 	n, err := sim.New(scfg)
 	if err != nil {
@@ -108,8 +113,12 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	e.st = st
-	h, err := hub.New(hub.Config{Coordinator: drv, Store: storeAdapter{st}, Logger: testLogger(t).With("module", "hub"),
-		CommandTimeout: 2 * time.Second, InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond})
+	hcfg := hub.Config{Coordinator: drv, Store: storeAdapter{st}, Logger: testLogger(t).With("module", "hub"),
+		CommandTimeout: 2 * time.Second, InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond}
+	if o.hubTweak != nil {
+		o.hubTweak(&hcfg)
+	}
+	h, err := hub.New(hcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +131,10 @@ func newEnv(t testing.TB, o envOpts) *env {
 	waitEvent(t, e.sub, func(ev hub.NetworkChanged) bool { return ev.Up })
 	if !o.noPair {
 		e.pair(o.devices)
-		if err := h.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
-			t.Fatal(err)
+		if _, err := h.Device(dimmable.String()); err == nil {
+			if err := h.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	e.broker = mqtttest.Start(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -193,13 +194,14 @@ func (b *Bridge) publishDiscovery(ieee zigbee.IEEE, m DiscoveryMessage) {
 	payload := m.JSON()
 	known := b.discovered[ieee]
 	if known == nil {
-		known = map[string]string{}
+		known = map[string]uint64{}
 		b.discovered[ieee] = known
 	}
-	if known[m.Topic] == string(payload) {
+	h := hash(payload)
+	if old, ok := known[m.Topic]; ok && old == h {
 		return
 	}
-	known[m.Topic] = string(payload)
+	known[m.Topic] = h
 	b.retained(m.Topic, payload)
 }
 
@@ -230,9 +232,9 @@ func (b *Bridge) rememberTrigger(ieee zigbee.IEEE, value, topic, payload string)
 	}
 	b.triggers[ieee][value] = true
 	if b.discovered[ieee] == nil {
-		b.discovered[ieee] = map[string]string{}
+		b.discovered[ieee] = map[string]uint64{}
 	}
-	b.discovered[ieee][topic] = payload
+	b.discovered[ieee][topic] = hash([]byte(payload))
 }
 
 // ensureTrigger publishes the device trigger of an action value the first
@@ -263,7 +265,7 @@ func (b *Bridge) onHABirth() {
 			if !b.connected.Load() {
 				return
 			}
-			b.discovered = map[zigbee.IEEE]map[string]string{}
+			b.discovered = map[zigbee.IEEE]map[string]uint64{}
 			for ieee := range b.triggers {
 				delete(b.triggers, ieee)
 			}
@@ -274,4 +276,12 @@ func (b *Bridge) onHABirth() {
 			b.out.markAll(b.h.Devices())
 		})
 	})
+}
+
+// hash identifies a published payload (kept instead of the payload: a
+// config is about a kilobyte, and there are several per device).
+func hash(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
 }

@@ -85,10 +85,41 @@ func (o *outbox) mark(d hub.Device) {
 	o.state(hub.StateChanged{Device: d.FriendlyName, IEEE: d.IEEE, State: d.State})
 }
 
-func (o *outbox) markAll(devs []hub.Device) {
+// publishers is how many goroutines publish states, each for its share
+// of the devices (a device's messages stay in order). paho hands each
+// publish to its one writer goroutine; with several publishers waiting
+// that handoff never parks, which is what bounds a single publisher.
+const publishers = 4
+
+// outboxes shards the outbox by device.
+type outboxes [publishers]*outbox
+
+func newOutboxes() *outboxes {
+	var o outboxes
+	for i := range o {
+		o[i] = newOutbox()
+	}
+	return &o
+}
+
+func (o *outboxes) shard(ieee zigbee.IEEE) *outbox { return o[uint64(ieee)%publishers] }
+
+func (o *outboxes) state(e hub.StateChanged) { o.shard(e.IEEE).state(e) }
+func (o *outboxes) mark(d hub.Device)        { o.shard(d.IEEE).mark(d) }
+
+func (o *outboxes) markAll(devs []hub.Device) {
 	for _, d := range devs {
 		o.mark(d)
 	}
+}
+
+// run runs every shard's publisher until ctx ends.
+func (o *outboxes) run(ctx context.Context, b *Bridge) {
+	var wg sync.WaitGroup
+	for _, s := range o {
+		wg.Go(func() { s.run(ctx, b) })
+	}
+	wg.Wait()
 }
 
 // take removes and returns everything queued.

@@ -123,7 +123,7 @@ func (b *Broker) startMosquitto() {
 	conf := filepath.Join(b.dir, "mosquitto.conf")
 	// Persistence on: a restarted mosquitto brings back the retained
 	// messages it had, stale ones included, as a production broker does.
-	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 0\nmax_queued_messages 0\nlog_dest stderr\nlog_type error\nlog_type warning\n",
+	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 0\nmax_queued_messages 0\nlog_dest stderr\nlog_type error\nlog_type warning\nset_tcp_nodelay true\n",
 		port, b.dir)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		b.t.Fatalf("mqtttest: write mosquitto.conf: %v", err)
