@@ -142,6 +142,7 @@ type Bridge struct {
 	discovered map[zigbee.IEEE]map[string]uint64 // topic → hash of the payload published
 	triggers   map[zigbee.IEEE]map[string]bool
 	gcDone     bool
+	devicesDue bool // a bridge/devices publication is scheduled
 	lastErr    error
 	status     Status
 
@@ -389,7 +390,7 @@ func (b *Bridge) onConnected(ctx context.Context) {
 	b.netUp, b.netInfo, b.permitEnd = st.NetworkUp, st.Network, st.PermitJoinUntil
 	b.refreshMeta()
 	b.publishInfo()
-	b.publishDevices()
+	b.publishDevicesNow()
 	for _, d := range b.h.Devices() {
 		if d.Type == "Coordinator" || d.Disabled {
 			continue
@@ -534,7 +535,7 @@ func (b *Bridge) handleEvent(ev hub.Event) {
 			typ = "device_joined"
 			b.lastJoined = e.IEEE.String()
 		}
-		b.refreshMeta()
+		b.refreshDevice(e.IEEE)
 		b.publishEvent(typ, map[string]any{"friendly_name": e.Device, "ieee_address": e.IEEE.String()})
 		b.publishDevices()
 	case hub.InterviewProgress:
@@ -558,7 +559,7 @@ func (b *Bridge) handleEvent(ev hub.Event) {
 			data["status"] = "failed"
 		}
 		b.publishEvent("device_interview", data)
-		b.refreshMeta()
+		b.refreshDevice(e.IEEE)
 		b.publishDevices()
 		if e.Interview.State == hub.InterviewSuccessful && b.cfg.HADiscovery {
 			if d, err := b.h.Device(e.IEEE.String()); err == nil {
@@ -573,7 +574,7 @@ func (b *Bridge) handleEvent(ev hub.Event) {
 		b.refreshMeta()
 		b.publishDevices()
 	case hub.DeviceRenamed:
-		b.refreshMeta()
+		b.refreshDevice(e.IEEE)
 		if b.connected.Load() {
 			b.retained(b.Topic(e.From), nil)
 			b.retained(b.Topic(e.From+"/availability"), nil)
@@ -600,25 +601,47 @@ func (b *Bridge) refreshMeta() {
 	m := make(map[zigbee.IEEE]*deviceMeta, len(devs))
 	byName := make(map[string]*deviceMeta, len(devs))
 	for _, d := range devs {
-		dm := &deviceMeta{ieee: d.IEEE, name: d.FriendlyName, disabled: d.Disabled}
-		byName[d.FriendlyName] = dm
-		if b.cfg.HADiscovery {
-			msgs, mock := b.disc.Device(d)
-			dm.mock = mock
-			for _, msg := range msgs {
-				if msg.Component != "light" && msg.Component != "cover" {
-					continue
-				}
-				if _, ep, ok := strings.Cut(msg.ObjectID, "_"); ok {
-					dm.endpoints = append(dm.endpoints, ep)
-				}
-			}
-		}
-		m[d.IEEE] = dm
+		dm := b.newMeta(d)
+		m[d.IEEE], byName[d.FriendlyName] = dm, dm
 	}
 	b.metaMu.Lock()
 	b.meta, b.byName = m, byName
 	b.metaMu.Unlock()
+}
+
+// refreshDevice updates one device in the view (a join, an interview
+// step, a rename): cheaper than refreshMeta for every event of a mass
+// pairing.
+func (b *Bridge) refreshDevice(ieee zigbee.IEEE) {
+	d, err := b.h.Device(ieee.String())
+	if err != nil {
+		b.refreshMeta()
+		return
+	}
+	dm := b.newMeta(d)
+	b.metaMu.Lock()
+	if old := b.meta[ieee]; old != nil && b.byName[old.name] == old {
+		delete(b.byName, old.name)
+	}
+	b.meta[ieee], b.byName[dm.name] = dm, dm
+	b.metaMu.Unlock()
+}
+
+func (b *Bridge) newMeta(d hub.Device) *deviceMeta {
+	dm := &deviceMeta{ieee: d.IEEE, name: d.FriendlyName, disabled: d.Disabled}
+	if b.cfg.HADiscovery {
+		msgs, mock := b.disc.Device(d)
+		dm.mock = mock
+		for _, msg := range msgs {
+			if msg.Component != "light" && msg.Component != "cover" {
+				continue
+			}
+			if _, ep, ok := strings.Cut(msg.ObjectID, "_"); ok {
+				dm.endpoints = append(dm.endpoints, ep)
+			}
+		}
+	}
+	return dm
 }
 
 // metaByName finds a device by friendly name in the bridge's view.

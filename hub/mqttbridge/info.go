@@ -3,6 +3,7 @@ package mqttbridge
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/zigbee"
@@ -65,8 +66,23 @@ func (b *Bridge) publishInfo() {
 	b.publish(b.Topic("bridge/info"), 0, true, marshal(info))
 }
 
-// publishDevices publishes bridge/devices (retained).
+// devicesDelay gathers the changes of a burst (a mass pairing publishes
+// an interview step per device) into one bridge/devices message: with
+// hundreds of devices it is megabytes.
+const devicesDelay = 200 * time.Millisecond
+
+// publishDevices schedules bridge/devices (runs on the control goroutine).
 func (b *Bridge) publishDevices() {
+	if b.devicesDue || !b.connected.Load() {
+		return
+	}
+	b.devicesDue = true
+	time.AfterFunc(devicesDelay, func() { b.ctrlDo(b.publishDevicesNow) })
+}
+
+// publishDevicesNow publishes bridge/devices (retained).
+func (b *Bridge) publishDevicesNow() {
+	b.devicesDue = false
 	if !b.connected.Load() {
 		return
 	}
