@@ -245,8 +245,6 @@ func (s *Server) servePair(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // pairEvent decides whether a hub event belongs on a pair stream, and
 // counts finished interviews of devices that joined in this session.
 func (s *Server) pairEvent(h Hub, e hub.Event, finished map[zigbee.IEEE]bool, count *int) (Event, bool) {
