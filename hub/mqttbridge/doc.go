@@ -34,14 +34,32 @@
 //
 // # Ordering and back-pressure
 //
-// The bridge never blocks the hub: it drains its event subscription into
-// a per-device "latest state" table, and a publisher goroutine sends the
-// newest state of each changed device (coalescing bursts; actions are
-// never coalesced). Commands for one device run in arrival order; commands
-// for different devices run concurrently. A command that fails, or that
-// arrives while the coordinator is down, is reported (bridge/response for
-// requests; an error log, bridge/logging and a bridge/event
-// "command_failed" for /set and /get), never dropped silently.
+// The bridge never blocks the hub: one goroutine drains the hub's event
+// subscription into an outbox holding the newest unpublished state of each
+// changed device, in the order devices changed (a burst collapses into a
+// device's newest state; actions are never collapsed). Four publishers,
+// each owning a share of the devices, drain it, so one device's messages
+// stay in order. QoS 0 messages (states, events, bridge/info and
+// bridge/devices) are written straight onto the connection paho opened
+// (once paho's session on it is up), batched per system call; QoS 1
+// messages (bridge/state, availability, discovery) go through paho. If
+// the hub's subscription ever overflows, the bridge re-reads every device.
+//
+// Commands for one target run in arrival order; commands for different
+// targets run concurrently; requests run concurrently (bounded) and are
+// correlated by their transaction. A command that fails, or that arrives
+// while the coordinator is down, is reported — bridge/response for
+// requests; an error log, a bridge/logging line and a bridge/event
+// "command_failed" for /set and /get — never dropped silently. After a
+// successful /set or /get the device's state is published even when
+// nothing changed, as Zigbee2MQTT does.
+//
+// # Embedded broker
+//
+// Broker wraps mochi-mqtt: it listens on a socket bound by Listen (so a
+// port clash is reported at once), refuses to listen beyond loopback
+// without a username and password, and works around mochi-mqtt's shared
+// packet-id table (see packetIDHook).
 //
 // # Lifecycle
 //
