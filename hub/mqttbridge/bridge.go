@@ -378,9 +378,24 @@ func (b *Bridge) onConnected(ctx context.Context) {
 	if !b.client.IsConnectionOpen() {
 		return // lost again already; the next connect comes
 	}
-	if err := b.wait(ctx, b.client.SubscribeMultiple(b.commandFilters(), nil)); err != nil {
+	tok := b.client.SubscribeMultiple(b.commandFilters(), nil)
+	if err := b.wait(ctx, tok); err != nil {
 		b.log.Warn("mqtt subscribe failed", "event", "mqtt_subscribe_failed", "err", err)
 		return // the connection is failing; paho reconnects and we come back here
+	}
+	// MQTT 3.1.1 refuses a filter with return code 0x80 in a SUBACK that
+	// paho reports as success: without every subscription, never say
+	// online (a request would be lost).
+	if st, ok := tok.(*paho.SubscribeToken); ok {
+		for filter, code := range st.Result() {
+			if code == 0x80 {
+				err := fmt.Errorf("mqttbridge: the broker refused the subscription to %s (ACL?)", filter)
+				b.log.Error("mqtt subscription refused", "event", "mqtt_subscribe_refused", "topic", filter, "err", err)
+				b.lastErr = err
+				b.setStatus(Status{Err: err})
+				return
+			}
+		}
 	}
 	b.conn.Store(b.newConn.Load())
 	b.connected.Store(true)
