@@ -1,6 +1,7 @@
 package mqttbridge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -476,7 +477,8 @@ func (b *Bridge) publish(topic string, qos byte, retain bool, payload []byte) {
 			return
 		}
 	}
-	b.client.Publish(topic, qos, retain, payload)
+	// paho keeps the slice until it is written; the caller may reuse it.
+	b.client.Publish(topic, qos, retain, bytes.Clone(payload))
 }
 
 // retained publishes a retained message (QoS 1).

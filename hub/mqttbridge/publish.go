@@ -1,9 +1,7 @@
 package mqttbridge
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -156,24 +154,20 @@ func (o *outbox) run(ctx context.Context, b *Bridge) {
 	}
 }
 
-// stateEncoder renders state JSON, reusing its buffers.
+// stateEncoder renders state JSON into a buffer it reuses: the result is
+// valid until the next encode (publish copies it).
 type stateEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf []byte
 	m   map[string]any
 }
 
 func (e *stateEncoder) encode(v any) []byte {
-	if e.enc == nil {
-		e.enc = json.NewEncoder(&e.buf)
-		e.enc.SetEscapeHTML(false)
+	out, ok := appendJSON(e.buf[:0], v)
+	if !ok {
+		out = marshal(v) // a value type appendJSON does not know
 	}
-	e.buf.Reset()
-	if err := e.enc.Encode(v); err != nil {
-		return []byte("{}")
-	}
-	out := e.buf.Bytes()
-	return bytes.Clone(out[:len(out)-1])
+	e.buf = out[:0]
+	return out
 }
 
 // publishState publishes one state (and its derived messages).
