@@ -129,6 +129,7 @@ func (b *Broker) startMosquitto() {
 		b.t.Fatalf("mqtttest: write mosquitto.conf: %v", err)
 	}
 	cmd := exec.Command(b.path, "-c", conf)
+	dieWithParent(cmd)
 	logf, err := os.OpenFile(filepath.Join(b.dir, "mosquitto.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		b.t.Fatalf("mqtttest: mosquitto log: %v", err)
