@@ -115,3 +115,18 @@ func TestServeMQTTOff(t *testing.T) {
 		t.Fatalf("mqtt health %+v, want disabled", h)
 	}
 }
+
+// TestServeBrokerUnreachable: an external broker that is not there leaves
+// the daemon running, with /health saying why MQTT is degraded.
+func TestServeBrokerUnreachable(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.HTTP.Listen = freeAddr(t)
+	cfg.MQTT.URL = "mqtt://" + freeAddr(t) // nothing listens there
+	events, _ := runDaemon(t, cfg)
+	waitEvent(t, events, "ready")
+	h := waitMQTTHealth(t, cfg.HTTP.Listen, ws.StateDegraded)
+	if !strings.Contains(h.LastError, "connecting to mqtt://") {
+		t.Fatalf("mqtt health %+v", h)
+	}
+}

@@ -263,6 +263,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.client = paho.NewClient(opts)
 	b.log.Info("mqtt connecting", "event", "mqtt_connecting", "url", redactURL(b.cfg.URL), "client_id", b.cfg.ClientID, "base_topic", b.base)
 	b.client.Connect() // retries until connected or Disconnect
+	b.setStatus(Status{Err: fmt.Errorf("connecting to %s", redactURL(b.cfg.URL))})
 
 	var bg sync.WaitGroup
 	bg.Go(func() { b.out.run(ctx, b) })
@@ -327,6 +328,9 @@ func (b *Bridge) doneCh() <-chan struct{} {
 }
 
 func (b *Bridge) setStatus(s Status) {
+	if !s.Connected && s.Err == nil && b.status.Err != nil && !b.stopping.Load() {
+		s.Err = b.status.Err // still not connected: keep the reason
+	}
 	if s.Connected == b.status.Connected && s.Online == b.status.Online && errors.Is(s.Err, b.status.Err) {
 		return
 	}
