@@ -2,6 +2,8 @@ package mqttbridge_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -122,5 +124,49 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	if st := retainedUnder(t, e, "zhub/bridge/state"); string(st["zhub/bridge/state"].Payload) != `{"state":"online"}` {
 		t.Fatalf("retained bridge/state %q", st["zhub/bridge/state"].Payload)
+	}
+}
+
+// TestBridgeInfoAndDevices: bridge/info and bridge/devices are retained
+// and in Zigbee2MQTT's shape.
+func TestBridgeInfoAndDevices(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.client("watcher", "zhub/bridge/state")
+	waitOnline(t, c, 0)
+	got := retainedUnder(t, e, "zhub/bridge/#")
+	info := decode(t, got["zhub/bridge/info"].Payload)
+	coord, _ := info["coordinator"].(map[string]any)
+	if coord["ieee_address"] != e.hub.Status().Network.IEEE.String() || coord["type"] != "zStack3x0" || info["permit_join"] != false {
+		t.Errorf("bridge/info %v", info)
+	}
+	var devs []map[string]any
+	if err := json.Unmarshal(got["zhub/bridge/devices"].Payload, &devs); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]map[string]any{}
+	for _, d := range devs {
+		byName[d["friendly_name"].(string)] = d
+	}
+	if byName["Coordinator"]["type"] != "Coordinator" {
+		t.Errorf("no coordinator entry: %v", byName["Coordinator"])
+	}
+	k := byName["kitchen_light"]
+	if k == nil {
+		t.Fatalf("no kitchen_light in %v", devs)
+	}
+	def, _ := k["definition"].(map[string]any)
+	exposes, _ := def["exposes"].([]any)
+	if k["ieee_address"] != dimmable.String() || k["type"] != "Router" || k["interview_state"] != "SUCCESSFUL" ||
+		k["interview_completed"] != true || k["supported"] != true || len(exposes) == 0 {
+		t.Errorf("kitchen_light entry %v", k)
+	}
+	eps, _ := k["endpoints"].(map[string]any)
+	ep1, _ := eps["1"].(map[string]any)
+	clusters, _ := ep1["clusters"].(map[string]any)
+	if in, _ := clusters["input"].([]any); !slices.Contains(in, any("genOnOff")) || !slices.Contains(in, any("genLevelCtrl")) {
+		t.Errorf("endpoint 1 clusters %v", clusters)
+	}
+	if string(got["zhub/bridge/state"].Payload) != `{"state":"online"}` {
+		t.Errorf("bridge/state %s", got["zhub/bridge/state"].Payload)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zhubhq/zhub/hub/mqttbridge/mqtttest"
@@ -15,7 +16,7 @@ import (
 // (the broker sends retained messages first).
 func retainedUnder(t *testing.T, e *env, filter string) map[string]mqtttest.Message {
 	t.Helper()
-	c := e.client(fmt.Sprintf("retained-%d", len(filter)), filter, "test/marker")
+	c := e.client(fmt.Sprintf("retained-%d", retainedClients.Add(1)), filter, "test/marker")
 	c.Publish("test/marker", 1, false, "x")
 	c.Wait("test/marker", nil)
 	out := map[string]mqtttest.Message{}
@@ -26,6 +27,8 @@ func retainedUnder(t *testing.T, e *env, filter string) map[string]mqtttest.Mess
 	}
 	return out
 }
+
+var retainedClients atomic.Int64
 
 var idPart = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 

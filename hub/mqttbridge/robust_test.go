@@ -94,7 +94,10 @@ func TestCoordinatorDown(t *testing.T) {
 	e.stopBridge()
 	mark = c.Mark()
 	e.startBridge(nil)
-	waitStatus(t, e, func(s mqttbridge.Status) bool { return s.Connected })
+	waitStatus(t, e, func(s mqttbridge.Status) bool { return s.Connected && !s.Online })
+	if st := retainedUnder(t, e, "zhub/bridge/state"); string(st["zhub/bridge/state"].Payload) != `{"state":"offline"}` {
+		t.Fatalf("bridge/state while the network is down: %q", st["zhub/bridge/state"].Payload)
+	}
 	if err := e.net.Replug(ctx); err != nil {
 		t.Fatal(err)
 	}
