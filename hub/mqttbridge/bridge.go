@@ -33,6 +33,8 @@ type Hub interface {
 	Subscribe(buffer int) *hub.Subscription
 }
 
+var _ Hub = (*hub.Hub)(nil)
+
 // Defaults of zero Config fields.
 const (
 	DefaultBaseTopic       = "zhub"
