@@ -7,12 +7,13 @@ import "bytes"
 // ezsp.md §2.1: a Cancel drops what came before it in the frame, a frame
 // holding a Substitute is dropped whole, XON and XOFF are removed, empty
 // frames (repeated Flags) are skipped, and a run of more than MaxWire bytes
-// without a Flag is dropped. ParseFrame then checks each raw frame.
+// without a Flag is dropped up to the next Flag. ParseFrame then checks each raw frame.
 //
 // The zero value is ready to use. A Deframer is not safe for concurrent use.
 type Deframer struct {
-	buf   []byte
-	start int // bytes of buf already consumed
+	buf        []byte
+	start      int  // bytes of buf already consumed
+	discarding bool // an overlong run is being dropped up to the next Flag
 	// Counters of what was dropped.
 	Cancelled   uint64 // bytes dropped by a Cancel
 	Substituted uint64 // frames dropped because of a Substitute
@@ -34,7 +35,7 @@ func (d *Deframer) Write(p []byte) (int, error) {
 // complete frame. The returned slice is valid until the next Write.
 func (d *Deframer) Next() ([]byte, bool) {
 	for d.start < len(d.buf) {
-		adv, tok := d.split(d.buf[d.start:], false)
+		adv, tok := d.split(d.buf[d.start:])
 		if adv == 0 {
 			return nil, false
 		}
@@ -49,34 +50,24 @@ func (d *Deframer) Next() ([]byte, bool) {
 // Buffered returns the number of bytes waiting for a Flag.
 func (d *Deframer) Buffered() int { return len(d.buf) - d.start }
 
-// SplitFrames is a bufio.SplitFunc yielding raw frames like a Deframer. It
-// never returns an error; bytes after the last Flag at EOF are dropped.
-func SplitFrames(data []byte, atEOF bool) (advance int, token []byte, err error) {
-	var d Deframer
-	for advance < len(data) {
-		n, tok := d.split(data[advance:], atEOF)
-		if n == 0 {
-			return advance, nil, nil
-		}
-		advance += n
-		if tok != nil {
-			return advance, tok, nil
-		}
-	}
-	return advance, nil, nil
-}
-
 // split finds the first frame in data: advance is how many bytes it used
 // (0 = need more), tok the raw frame or nil when the bytes were dropped.
-func (d *Deframer) split(data []byte, atEOF bool) (advance int, tok []byte) {
+//
+// Lengths are counted on the line bytes (XON/XOFF included) so that where
+// the stream is cut between two Writes never changes what comes out: once
+// more than MaxWire bytes have gone by without a Flag, the Deframer drops
+// everything up to the next Flag, unless a Cancel starts a new frame first.
+func (d *Deframer) split(data []byte) (advance int, tok []byte) {
 	i := bytes.IndexByte(data, Flag)
 	if i < 0 {
 		if c := bytes.LastIndexByte(data, Cancel); c >= 0 {
 			d.Cancelled += uint64(c + 1)
+			d.discarding = false
 			return c + 1, nil
 		}
-		if atEOF || len(data) > MaxWire {
+		if d.discarding || len(data) > MaxWire {
 			d.Overlong += uint64(len(data))
+			d.discarding = true
 			return len(data), nil
 		}
 		return 0, nil
@@ -84,7 +75,13 @@ func (d *Deframer) split(data []byte, atEOF bool) (advance int, tok []byte) {
 	frame := data[:i]
 	if c := bytes.LastIndexByte(frame, Cancel); c >= 0 {
 		d.Cancelled += uint64(c + 1)
+		d.discarding = false
 		frame = frame[c+1:]
+	}
+	if d.discarding || len(frame) > MaxWire {
+		d.Overlong += uint64(len(frame))
+		d.discarding = false
+		return i + 1, nil
 	}
 	if bytes.IndexByte(frame, Substitute) >= 0 {
 		d.Substituted++
@@ -100,10 +97,6 @@ func (d *Deframer) split(data []byte, atEOF bool) (advance int, tok []byte) {
 		frame = clean
 	}
 	if len(frame) == 0 {
-		return i + 1, nil
-	}
-	if len(frame) > MaxWire {
-		d.Overlong += uint64(len(frame))
 		return i + 1, nil
 	}
 	return i + 1, frame
