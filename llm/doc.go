@@ -3,9 +3,9 @@
 // tool loop (Loop) that turns a chat request into tool calls and a streamed
 // answer.
 //
-// The package imports only the standard library. Each vendor SDK lives in its
-// own sub-package: llm/openai (Chat Completions, any OpenAI-compatible server),
-// llm/anthropic (Messages API), llm/ollama (native /api/chat, stdlib only) and
+// The package imports only the standard library, and so do the adapters, each
+// in its own sub-package: llm/openai (Chat Completions, any OpenAI-compatible
+// server), llm/anthropic (Messages API), llm/ollama (native /api/chat) and
 // llm/rules (the offline default: a deterministic English grammar, no
 // network). The tools come from the caller through the small ToolSet
 // interface; in zhub that is the MCP device context reached through the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"maps"
 	"net/http"
@@ -12,15 +13,17 @@ import (
 	"strings"
 	"time"
 
-	sdk "github.com/anthropics/anthropic-sdk-go/v2"
-	"github.com/anthropics/anthropic-sdk-go/v2/option"
-
 	"github.com/zhubhq/zhub/llm"
+	"github.com/zhubhq/zhub/llm/internal/sse"
 	"github.com/zhubhq/zhub/llm/internal/wire"
 )
 
 // DefaultBaseURL is Anthropic's API root (requests go to <base>/v1/messages).
 const DefaultBaseURL = "https://api.anthropic.com"
+
+// DefaultVersion is the anthropic-version zhub sends. It is the version the
+// v2 Go SDK sends; it rejects sampling parameters, which zhub never sets.
+const DefaultVersion = "2026-10-21"
 
 // Config configures a Provider.
 type Config struct {
@@ -39,14 +42,17 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxTokens is the answer budget, required by the API (default 1024).
 	MaxTokens int
+	// Version is the anthropic-version header (default DefaultVersion).
+	Version string
 	// Name overrides Name(); default "anthropic".
 	Name string
 }
 
 // Provider streams Messages. Create it with New.
 type Provider struct {
-	cfg    Config
-	client sdk.Client
+	cfg Config
+	hc  *http.Client
+	url string
 }
 
 var _ llm.Provider = (*Provider)(nil)
@@ -65,6 +71,9 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = 1024
 	}
+	if cfg.Version == "" {
+		cfg.Version = DefaultVersion
+	}
 	if cfg.Name == "" {
 		cfg.Name = "anthropic"
 	}
@@ -72,57 +81,168 @@ func New(cfg Config) (*Provider, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	opts := []option.RequestOption{
-		option.WithoutEnvironmentDefaults(),
-		option.WithHTTPClient(hc),
-		option.WithBaseURL(cfg.BaseURL),
-		option.WithMaxRetries(0),
-	}
-	switch {
-	case cfg.AuthToken != "":
-		opts = append(opts, option.WithAuthToken(cfg.AuthToken))
-	case cfg.APIKey != "":
-		// The documented header for API keys (interfaces.md §D.3); the SDK's
-		// WithAPIKey would send it as a bearer token instead.
-		opts = append(opts, option.WithHeader("x-api-key", cfg.APIKey))
-	}
-	return &Provider{cfg: cfg, client: sdk.NewClient(opts...)}, nil
+	return &Provider{cfg: cfg, hc: hc, url: strings.TrimRight(cfg.BaseURL, "/") + "/v1/messages"}, nil
 }
 
 // Name implements llm.Provider.
 func (p *Provider) Name() string { return p.cfg.Name }
 
+// Wire types of POST /v1/messages (interfaces.md §D.3). Unknown fields in
+// answers are ignored.
+type (
+	messageRequest struct {
+		Model     string      `json:"model"`
+		MaxTokens int         `json:"max_tokens"`
+		Stream    bool        `json:"stream"`
+		System    []textBlock `json:"system,omitempty"`
+		Messages  []turn      `json:"messages"`
+		Tools     []tool      `json:"tools,omitempty"`
+	}
+	textBlock struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	turn struct {
+		Role    string  `json:"role"`
+		Content []block `json:"content"`
+	}
+	// block is a text, tool_use or tool_result content block.
+	block struct {
+		Type      string          `json:"type"`
+		Text      string          `json:"text,omitempty"`
+		ID        string          `json:"id,omitempty"`
+		Name      string          `json:"name,omitempty"`
+		Input     json.RawMessage `json:"input,omitempty"`
+		ToolUseID string          `json:"tool_use_id,omitempty"`
+		Content   []textBlock     `json:"content,omitempty"`
+		IsError   bool            `json:"is_error,omitempty"`
+	}
+	tool struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		InputSchema json.RawMessage `json:"input_schema"`
+	}
+
+	// event is the data of one stream event; its type key names it.
+	event struct {
+		Type    string `json:"type"`
+		Index   int    `json:"index"`
+		Message struct {
+			Usage usage `json:"usage"`
+		} `json:"message"`
+		ContentBlock struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+			Name string `json:"name"`
+			Text string `json:"text"`
+		} `json:"content_block"`
+		Delta struct {
+			Type        string `json:"type"`
+			Text        string `json:"text"`
+			PartialJSON string `json:"partial_json"`
+			StopReason  string `json:"stop_reason"`
+		} `json:"delta"`
+		Usage usage     `json:"usage"`
+		Error *apiError `json:"error"`
+	}
+	usage struct {
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+	}
+	apiError struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}
+)
+
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
-		params, err := p.params(req)
+		body, err := p.request(req)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		wctx, dog := wire.Watch(ctx, p.cfg.IdleTimeout)
 		defer dog.Stop()
-		stream := p.client.Messages.NewStreaming(wctx, params)
-		defer stream.Close()
+		h := http.Header{"Accept": {"text/event-stream"}, "Anthropic-Version": {p.cfg.Version}}
+		switch {
+		case p.cfg.AuthToken != "":
+			h.Set("Authorization", "Bearer "+p.cfg.AuthToken)
+		case p.cfg.APIKey != "":
+			h.Set("X-Api-Key", p.cfg.APIKey)
+		}
+		resp, err := wire.Post(wctx, p.hc, p.Name(), p.url, h, body)
+		if err != nil {
+			yield(nil, p.classify(wctx, err))
+			return
+		}
+		defer resp.Body.Close()
+		for ev, err := range decode(resp.Body, dog.Kick) {
+			if err != nil {
+				yield(nil, p.classify(wctx, err))
+				return
+			}
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}
+}
 
+// maxToolCalls bounds the tool_use blocks one answer may assemble.
+const maxToolCalls = 64
+
+// decode turns a Messages event stream into events. Events are told apart
+// by the type key of their data, so a proxy that drops the "event:" lines
+// does not lose any. kick is called after every event. Errors are
+// *llm.ProviderError (with an empty Provider) for protocol problems, or the
+// body's read error.
+func decode(r io.Reader, kick func()) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
+		malformed := func(msg string, err error) {
+			yield(nil, &llm.ProviderError{Kind: llm.KindMalformedStream, Msg: msg, Err: err})
+		}
 		type toolBlock struct {
 			id, name string
 			input    strings.Builder
 		}
-		tools := map[int64]*toolBlock{}
-		var usage llm.Usage
+		tools := map[int]*toolBlock{}
+		var use llm.Usage
 		var stop string
-		stopped := false
-		for stream.Next() {
-			dog.Kick()
-			ev := stream.Current()
+		events := sse.NewReader(r, 0)
+		for {
+			raw, err := events.Next()
+			switch {
+			case errors.Is(err, io.EOF):
+				malformed("stream ended without message_stop", nil)
+				return
+			case errors.Is(err, sse.ErrTooLarge):
+				malformed("event too large", err)
+				return
+			case err != nil:
+				yield(nil, err)
+				return
+			}
+			kick()
+			var ev event
+			if err := json.Unmarshal(raw.Data, &ev); err != nil {
+				malformed("undecodable event", err)
+				return
+			}
+			if ev.Type == "" {
+				ev.Type = raw.Type
+			}
 			switch ev.Type {
 			case "message_start":
-				usage.InputTokens = int(ev.Message.Usage.InputTokens)
-				usage.OutputTokens = int(ev.Message.Usage.OutputTokens)
+				use = llm.Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
 			case "content_block_start":
 				switch cb := ev.ContentBlock; cb.Type {
 				case "tool_use":
+					if len(tools) >= maxToolCalls {
+						malformed("too many tool calls", nil)
+						return
+					}
 					tools[ev.Index] = &toolBlock{id: cb.ID, name: cb.Name}
 				case "text":
 					if cb.Text != "" && !yield(llm.TextDelta{Text: cb.Text}, nil) {
@@ -132,7 +252,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Ev
 			case "content_block_delta":
 				switch d := ev.Delta; d.Type {
 				case "text_delta":
-					if !yield(llm.TextDelta{Text: d.Text}, nil) {
+					if d.Text != "" && !yield(llm.TextDelta{Text: d.Text}, nil) {
 						return
 					}
 				case "input_json_delta":
@@ -142,48 +262,43 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Ev
 				}
 			case "message_delta":
 				if ev.Delta.StopReason != "" {
-					stop = string(ev.Delta.StopReason)
+					stop = ev.Delta.StopReason
 				}
-				if n := int(ev.Usage.OutputTokens); n > 0 {
-					usage.OutputTokens = n // cumulative
+				if n := ev.Usage.OutputTokens; n > 0 {
+					use.OutputTokens = n // cumulative
 				}
-				if n := int(ev.Usage.InputTokens); n > 0 {
-					usage.InputTokens = n
+				if n := ev.Usage.InputTokens; n > 0 {
+					use.InputTokens = n
 				}
+			case "error":
+				yield(nil, eventError(ev.Error))
+				return
 			case "message_stop":
-				stopped = true
-			}
-		}
-		if err := stream.Err(); err != nil {
-			yield(nil, p.classify(wctx, err))
-			return
-		}
-		if wctx.Err() != nil {
-			yield(nil, wire.Transport(wctx, p.Name(), wctx.Err()))
-			return
-		}
-		if !stopped {
-			yield(nil, &llm.ProviderError{Kind: llm.KindMalformedStream, Provider: p.Name(), Msg: "stream ended without message_stop"})
-			return
-		}
-		for _, idx := range slices.Sorted(maps.Keys(tools)) {
-			tb := tools[idx]
-			in := strings.TrimSpace(tb.input.String())
-			if in == "" {
-				in = "{}" // a tool without arguments may get no input_json_delta at all
-			}
-			if !json.Valid([]byte(in)) {
-				yield(nil, &llm.ProviderError{Kind: llm.KindMalformedStream, Provider: p.Name(), Msg: fmt.Sprintf("tool_use %s: input is not valid JSON", tb.id)})
-				return
-			}
-			if !yield(llm.ToolCall{ID: tb.id, Name: tb.name, Arguments: json.RawMessage(in)}, nil) {
+				for _, idx := range slices.Sorted(maps.Keys(tools)) {
+					tb := tools[idx]
+					in := strings.TrimSpace(tb.input.String())
+					if in == "" {
+						in = "{}" // a tool without arguments may get no input_json_delta at all
+					}
+					if !json.Valid([]byte(in)) {
+						malformed(fmt.Sprintf("tool_use %s: input is not valid JSON", tb.id), nil)
+						return
+					}
+					if tb.name == "" {
+						malformed(fmt.Sprintf("tool_use %s has no name", tb.id), nil)
+						return
+					}
+					if !yield(llm.ToolCall{ID: tb.id, Name: tb.name, Arguments: json.RawMessage(in)}, nil) {
+						return
+					}
+				}
+				if (use.InputTokens != 0 || use.OutputTokens != 0) && !yield(use, nil) {
+					return
+				}
+				yield(llm.Done{Reason: stopReason(stop), Raw: stop}, nil)
 				return
 			}
 		}
-		if (usage.InputTokens != 0 || usage.OutputTokens != 0) && !yield(usage, nil) {
-			return
-		}
-		yield(llm.Done{Reason: stopReason(stop), Raw: stop}, nil)
 	}
 }
 
@@ -201,31 +316,26 @@ func stopReason(s string) llm.StopReason {
 	return llm.StopOther
 }
 
-// params converts an llm.Request to the SDK's request.
-func (p *Provider) params(req llm.Request) (sdk.MessageNewParams, error) {
-	maxTokens := p.cfg.MaxTokens
+// request converts an llm.Request to the JSON body.
+func (p *Provider) request(req llm.Request) ([]byte, error) {
+	out := messageRequest{Model: p.cfg.Model, MaxTokens: p.cfg.MaxTokens, Stream: true}
 	if req.MaxTokens > 0 {
-		maxTokens = req.MaxTokens
+		out.MaxTokens = req.MaxTokens
 	}
-	params := sdk.MessageNewParams{Model: p.cfg.Model, MaxTokens: int64(maxTokens)}
-	system := []string{}
+	var system []string
 	if req.System != "" {
 		system = append(system, req.System)
 	}
-	type turn struct {
-		user   bool
-		blocks []sdk.ContentBlockParamUnion
-	}
-	var turns []turn
-	add := func(user bool, blocks ...sdk.ContentBlockParamUnion) {
+	add := func(role string, blocks ...block) {
 		if len(blocks) == 0 {
 			return
 		}
-		if n := len(turns); n > 0 && turns[n-1].user == user {
-			turns[n-1].blocks = append(turns[n-1].blocks, blocks...)
+		// The API wants alternating turns: same-role neighbours merge.
+		if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
+			out.Messages[n-1].Content = append(out.Messages[n-1].Content, blocks...)
 			return
 		}
-		turns = append(turns, turn{user: user, blocks: blocks})
+		out.Messages = append(out.Messages, turn{Role: role, Content: blocks})
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
@@ -233,132 +343,119 @@ func (p *Provider) params(req llm.Request) (sdk.MessageNewParams, error) {
 			system = append(system, m.Text)
 		case llm.RoleUser:
 			if m.Text != "" {
-				add(true, sdk.NewTextBlock(m.Text))
+				add("user", block{Type: "text", Text: m.Text})
 			}
 		case llm.RoleAssistant:
-			var blocks []sdk.ContentBlockParamUnion
+			var blocks []block
 			if m.Text != "" {
-				blocks = append(blocks, sdk.NewTextBlock(m.Text))
+				blocks = append(blocks, block{Type: "text", Text: m.Text})
 			}
 			for _, c := range m.ToolCalls {
 				in := json.RawMessage(c.Arguments)
 				if len(in) == 0 || !json.Valid(in) {
 					in = json.RawMessage("{}")
 				}
-				blocks = append(blocks, sdk.NewToolUseBlock(c.ID, in, c.Name))
+				blocks = append(blocks, block{Type: "tool_use", ID: c.ID, Name: c.Name, Input: in})
 			}
-			add(false, blocks...)
+			add("assistant", blocks...)
 		case llm.RoleTool:
-			add(true, sdk.NewToolResultBlock(m.ToolCallID, m.Text, m.IsError))
+			add("user", block{Type: "tool_result", ToolUseID: m.ToolCallID, Content: []textBlock{{Type: "text", Text: m.Text}}, IsError: m.IsError})
 		default:
-			return params, fmt.Errorf("anthropic: message role %q: %w", m.Role, llm.ErrBadRequest)
-		}
-	}
-	for _, t := range turns {
-		if t.user {
-			params.Messages = append(params.Messages, sdk.NewUserMessage(t.blocks...))
-		} else {
-			params.Messages = append(params.Messages, sdk.NewAssistantMessage(t.blocks...))
+			return nil, fmt.Errorf("anthropic: message role %q: %w", m.Role, llm.ErrBadRequest)
 		}
 	}
 	if len(system) > 0 {
-		params.System = []sdk.TextBlockParam{{Text: strings.Join(system, "\n\n")}}
+		out.System = []textBlock{{Type: "text", Text: strings.Join(system, "\n\n")}}
 	}
 	for _, t := range req.Tools {
 		schema, err := inputSchema(t.InputSchema)
 		if err != nil {
-			return params, fmt.Errorf("anthropic: schema of tool %s: %w", t.Name, err)
+			return nil, fmt.Errorf("anthropic: schema of tool %s: %w", t.Name, err)
 		}
-		tp := &sdk.ToolParam{Name: t.Name, InputSchema: schema}
-		if t.Description != "" {
-			tp.Description = sdk.String(t.Description)
-		}
-		params.Tools = append(params.Tools, sdk.ToolUnionParam{OfTool: tp})
+		out.Tools = append(out.Tools, tool{Name: t.Name, Description: t.Description, InputSchema: schema})
 	}
-	return params, nil
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("anthropic: encode request: %w", err)
+	}
+	return b, nil
 }
 
-// inputSchema splits a JSON schema object into the SDK's fields; keys other
-// than type, properties and required travel in ExtraFields unchanged.
-func inputSchema(raw json.RawMessage) (sdk.ToolInputSchemaParam, error) {
-	var s sdk.ToolInputSchemaParam
+// inputSchema returns a tool's JSON schema as an object schema: an empty
+// schema becomes one without properties; one that is not a JSON object is
+// an error.
+func inputSchema(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) == 0 {
-		s.Properties = map[string]any{}
-		return s, nil
+		return json.RawMessage(`{"type":"object","properties":{}}`), nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return s, err
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, fmt.Errorf("not a JSON object: %w", llm.ErrBadRequest)
 	}
-	if props, ok := m["properties"]; ok {
-		s.Properties = props
-	} else {
-		s.Properties = map[string]any{}
+	if _, ok := m["type"]; !ok {
+		m["type"] = json.RawMessage(`"object"`)
+		return json.Marshal(m)
 	}
-	if req, ok := m["required"].([]any); ok {
-		for _, r := range req {
-			if str, ok := r.(string); ok {
-				s.Required = append(s.Required, str)
-			}
-		}
-	}
-	delete(m, "type")
-	delete(m, "properties")
-	delete(m, "required")
-	if len(m) > 0 {
-		s.ExtraFields = m
-	}
-	return s, nil
+	return raw, nil
 }
 
-// classify maps an SDK error to a *llm.ProviderError (or the caller's
-// cancellation).
+// classify maps a failure to a *llm.ProviderError naming this provider (or
+// the caller's cancellation).
 func (p *Provider) classify(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return wire.Transport(ctx, p.Name(), err)
 	}
-	var apiErr *sdk.Error
-	if errors.As(err, &apiErr) {
-		var h http.Header
-		if apiErr.Response != nil {
-			h = apiErr.Response.Header
+	if se, ok := errors.AsType[*wire.StatusError](err); ok {
+		var body struct {
+			Error *apiError `json:"error"`
 		}
-		status := apiErr.StatusCode
-		pe := wire.Status(p.Name(), status, h, apiErr.Message, err)
-		if status < 400 { // an `event: error` inside a 200 stream
-			pe.Status = 0
-			pe.RetryAfter = 0
-		}
-		// The error type is more precise than the status (529 vs 503, and
-		// mid-stream errors have no status of their own).
-		switch string(apiErr.Type()) {
-		case "overloaded_error":
-			pe.Kind = llm.KindOverloaded
-		case "rate_limit_error":
-			pe.Kind = llm.KindRateLimit
-		case "authentication_error", "permission_error":
-			pe.Kind = llm.KindAuth
-		case "invalid_request_error", "not_found_error", "request_too_large":
-			pe.Kind = llm.KindBadRequest
-		case "timeout_error":
-			pe.Kind = llm.KindTimeout
-		case "api_error":
-			pe.Kind = llm.KindUnavailable
-		default:
-			if status < 400 {
-				pe.Kind = llm.KindUnavailable
-			}
+		_ = json.Unmarshal(se.Body, &body) // best effort: the status decides without it
+		pe := wire.Status(p.Name(), se.Code, se.Header, "", nil)
+		if body.Error != nil {
+			pe.Msg = body.Error.Message
+			refine(pe, body.Error.Type)
 		}
 		if pe.Msg == "" {
-			pe.Msg = string(apiErr.Type())
+			pe.Msg = strings.TrimSpace(string(se.Body[:min(len(se.Body), 200)]))
 		}
 		return pe
 	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &syn) || errors.As(err, &typ) || strings.Contains(err.Error(), "invalid character") ||
-		strings.Contains(err.Error(), "unexpected end of JSON") || strings.Contains(err.Error(), "received error while streaming") {
-		return &llm.ProviderError{Kind: llm.KindMalformedStream, Provider: p.Name(), Msg: "undecodable event", Err: err}
+	if pe, ok := errors.AsType[*llm.ProviderError](err); ok {
+		pe.Provider = p.Name()
+		return pe
 	}
 	return wire.Transport(ctx, p.Name(), err)
+}
+
+// eventError classifies an "error" event inside a 200 stream.
+func eventError(e *apiError) *llm.ProviderError {
+	pe := &llm.ProviderError{Kind: llm.KindUnavailable, Msg: "error event in the stream"}
+	if e != nil {
+		refine(pe, e.Type)
+		if e.Message != "" {
+			pe.Msg = e.Message
+		} else if e.Type != "" {
+			pe.Msg = e.Type
+		}
+	}
+	return pe
+}
+
+// refine sets the kind from Anthropic's error type, which is more precise
+// than the status (529 vs 503; mid-stream errors have no status).
+func refine(pe *llm.ProviderError, typ string) {
+	switch typ {
+	case "overloaded_error":
+		pe.Kind = llm.KindOverloaded
+	case "rate_limit_error":
+		pe.Kind = llm.KindRateLimit
+	case "authentication_error", "permission_error":
+		pe.Kind = llm.KindAuth
+	case "invalid_request_error", "not_found_error", "request_too_large":
+		pe.Kind = llm.KindBadRequest
+	case "timeout_error":
+		pe.Kind = llm.KindTimeout
+	case "api_error":
+		pe.Kind = llm.KindUnavailable
+	}
 }

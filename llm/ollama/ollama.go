@@ -137,27 +137,20 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Ev
 		}
 		wctx, dog := wire.Watch(ctx, p.cfg.IdleTimeout)
 		defer dog.Stop()
-		hreq, err := http.NewRequestWithContext(wctx, http.MethodPost, p.cfg.BaseURL+"/api/chat", bytes.NewReader(body))
-		if err != nil {
-			yield(nil, fmt.Errorf("ollama: new request: %w", err))
+		h := http.Header{"Accept": {"application/x-ndjson"}}
+		if p.cfg.APIKey != "" {
+			h.Set("Authorization", "Bearer "+p.cfg.APIKey)
+		}
+		resp, err := wire.Post(wctx, p.hc, p.Name(), p.cfg.BaseURL+"/api/chat", h, body)
+		if se, ok := errors.AsType[*wire.StatusError](err); ok {
+			yield(nil, wire.Status(p.Name(), se.Code, se.Header, errorText(se.Body), nil))
 			return
 		}
-		hreq.Header.Set("Content-Type", "application/json")
-		hreq.Header.Set("Accept", "application/x-ndjson")
-		if p.cfg.APIKey != "" {
-			hreq.Header.Set("Authorization", "Bearer "+p.cfg.APIKey)
-		}
-		resp, err := p.hc.Do(hreq)
 		if err != nil {
-			yield(nil, wire.Transport(wctx, p.Name(), err))
+			yield(nil, err)
 			return
 		}
 		defer resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-			yield(nil, wire.Status(p.Name(), resp.StatusCode, resp.Header, errorText(b), nil))
-			return
-		}
 		for ev, err := range decode(resp.Body, dog.Kick) {
 			if err != nil {
 				if wctx.Err() != nil {

@@ -1,10 +1,12 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"maps"
 	"net/http"
@@ -12,12 +14,8 @@ import (
 	"strings"
 	"time"
 
-	oai "github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/packages/ssestream"
-	"github.com/openai/openai-go/v3/shared"
-
 	"github.com/zhubhq/zhub/llm"
+	"github.com/zhubhq/zhub/llm/internal/sse"
 	"github.com/zhubhq/zhub/llm/internal/wire"
 )
 
@@ -49,7 +47,8 @@ type Config struct {
 // Provider streams Chat Completions. Create it with New.
 type Provider struct {
 	cfg Config
-	svc oai.ChatCompletionService
+	hc  *http.Client
+	url string
 }
 
 var _ llm.Provider = (*Provider)(nil)
@@ -72,49 +71,159 @@ func New(cfg Config) (*Provider, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	opts := []option.RequestOption{
-		option.WithHTTPClient(hc),
-		option.WithBaseURL(cfg.BaseURL),
-		option.WithMaxRetries(0),
-	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
-	// The service is built directly, not through oai.NewClient, which would
-	// mix in OPENAI_* environment variables.
-	return &Provider{cfg: cfg, svc: oai.NewChatCompletionService(opts...)}, nil
+	return &Provider{cfg: cfg, hc: hc, url: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions"}, nil
 }
 
 // Name implements llm.Provider.
 func (p *Provider) Name() string { return p.cfg.Name }
 
+// Wire types of POST /chat/completions (interfaces.md §D.1). Unknown
+// fields in answers are ignored.
+type (
+	chatRequest struct {
+		Model               string        `json:"model"`
+		Stream              bool          `json:"stream"`
+		StreamOptions       streamOptions `json:"stream_options"`
+		Messages            []chatMessage `json:"messages"`
+		Tools               []chatTool    `json:"tools,omitempty"`
+		ToolChoice          string        `json:"tool_choice,omitempty"`
+		MaxCompletionTokens int           `json:"max_completion_tokens,omitempty"`
+		Temperature         *float64      `json:"temperature,omitempty"`
+	}
+	streamOptions struct {
+		IncludeUsage bool `json:"include_usage"`
+	}
+	chatMessage struct {
+		Role       string         `json:"role"`
+		Content    *string        `json:"content"`
+		ToolCalls  []chatToolCall `json:"tool_calls,omitempty"`
+		ToolCallID string         `json:"tool_call_id,omitempty"`
+	}
+	chatToolCall struct {
+		ID       string       `json:"id"`
+		Type     string       `json:"type"`
+		Function chatFunction `json:"function"`
+	}
+	chatFunction struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	}
+	chatTool struct {
+		Type     string      `json:"type"`
+		Function toolFuncDef `json:"function"`
+	}
+	toolFuncDef struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Parameters  json.RawMessage `json:"parameters"`
+	}
+
+	// chunk is one "data:" event of the answer.
+	chunk struct {
+		Choices []struct {
+			Index int `json:"index"`
+			Delta struct {
+				Content   string `json:"content"`
+				Refusal   string `json:"refusal"`
+				ToolCalls []struct {
+					Index    int    `json:"index"`
+					ID       string `json:"id"`
+					Function struct {
+						Name      string `json:"name"`
+						Arguments string `json:"arguments"`
+					} `json:"function"`
+				} `json:"tool_calls"`
+			} `json:"delta"`
+			FinishReason string `json:"finish_reason"`
+		} `json:"choices"`
+		Usage *struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+			TotalTokens      int `json:"total_tokens"`
+		} `json:"usage"`
+		Error json.RawMessage `json:"error"`
+	}
+)
+
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
 	return func(yield func(llm.Event, error) bool) {
-		params, err := p.params(req)
+		body, err := p.request(req)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		wctx, dog := wire.Watch(ctx, p.cfg.IdleTimeout)
 		defer dog.Stop()
-		stream := p.svc.NewStreaming(wctx, params)
-		defer stream.Close()
+		h := http.Header{"Accept": {"text/event-stream"}}
+		if p.cfg.APIKey != "" {
+			h.Set("Authorization", "Bearer "+p.cfg.APIKey)
+		}
+		resp, err := wire.Post(wctx, p.hc, p.Name(), p.url, h, body)
+		if err != nil {
+			yield(nil, p.classify(wctx, err))
+			return
+		}
+		defer resp.Body.Close()
+		for ev, err := range decode(resp.Body, dog.Kick) {
+			if err != nil {
+				yield(nil, p.classify(wctx, err))
+				return
+			}
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}
+}
 
+// decode turns a Chat Completions event stream into events. kick is called
+// after every event. Errors are *llm.ProviderError (with an empty Provider)
+// for protocol problems, or the body's read error.
+func decode(r io.Reader, kick func()) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
+		malformed := func(msg string, err error) {
+			yield(nil, &llm.ProviderError{Kind: llm.KindMalformedStream, Msg: msg, Err: err})
+		}
 		type partial struct {
 			id, name string
 			args     strings.Builder
 		}
-		calls := map[int64]*partial{}
+		calls := map[int]*partial{}
 		var finish string
 		var usage *llm.Usage
-		for stream.Next() {
-			dog.Kick()
-			chunk := stream.Current()
-			if chunk.JSON.Usage.Valid() && chunk.Usage.TotalTokens > 0 {
-				usage = &llm.Usage{InputTokens: int(chunk.Usage.PromptTokens), OutputTokens: int(chunk.Usage.CompletionTokens)}
+		events := sse.NewReader(r, 0)
+	read:
+		for {
+			ev, err := events.Next()
+			switch {
+			case errors.Is(err, io.EOF):
+				break read
+			case errors.Is(err, sse.ErrTooLarge):
+				malformed("event too large", err)
+				return
+			case err != nil:
+				yield(nil, err)
+				return
 			}
-			for _, ch := range chunk.Choices {
+			kick()
+			data := bytes.TrimSpace(ev.Data)
+			if string(data) == "[DONE]" {
+				break
+			}
+			var c chunk
+			if err := json.Unmarshal(data, &c); err != nil {
+				malformed("undecodable event", err)
+				return
+			}
+			if len(c.Error) > 0 && string(c.Error) != "null" {
+				yield(nil, streamError(c.Error))
+				return
+			}
+			if c.Usage != nil && c.Usage.TotalTokens > 0 {
+				usage = &llm.Usage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens}
+			}
+			for _, ch := range c.Choices {
 				if ch.Index != 0 {
 					continue // zhub asks for one choice
 				}
@@ -125,34 +234,30 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Ev
 					}
 				}
 				for _, tc := range d.ToolCalls {
-					c := calls[tc.Index]
-					if c == nil {
-						c = &partial{}
-						calls[tc.Index] = c
+					pc := calls[tc.Index]
+					if pc == nil {
+						if len(calls) >= maxToolCalls {
+							malformed("too many tool calls", nil)
+							return
+						}
+						pc = &partial{}
+						calls[tc.Index] = pc
 					}
 					if tc.ID != "" {
-						c.id = tc.ID
+						pc.id = tc.ID
 					}
 					if tc.Function.Name != "" {
-						c.name = tc.Function.Name
+						pc.name = tc.Function.Name
 					}
-					c.args.WriteString(tc.Function.Arguments)
+					pc.args.WriteString(tc.Function.Arguments)
 				}
 				if ch.FinishReason != "" {
 					finish = ch.FinishReason
 				}
 			}
 		}
-		if err := stream.Err(); err != nil {
-			yield(nil, p.classify(wctx, err))
-			return
-		}
-		if wctx.Err() != nil { // the SDK may end quietly when the body is closed under it
-			yield(nil, wire.Transport(wctx, p.Name(), wctx.Err()))
-			return
-		}
 		if finish == "" {
-			yield(nil, &llm.ProviderError{Kind: llm.KindMalformedStream, Provider: p.Name(), Msg: "stream ended before the model finished"})
+			malformed("stream ended before the model finished", nil)
 			return
 		}
 		for _, idx := range slices.Sorted(maps.Keys(calls)) {
@@ -162,7 +267,11 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Ev
 				args = "{}"
 			}
 			if c.name == "" {
-				yield(nil, &llm.ProviderError{Kind: llm.KindMalformedStream, Provider: p.Name(), Msg: fmt.Sprintf("tool call %d has no name", idx)})
+				malformed(fmt.Sprintf("tool call %d has no name", idx), nil)
+				return
+			}
+			if !json.Valid([]byte(args)) {
+				malformed(fmt.Sprintf("tool call %s: arguments are not valid JSON", c.id), nil)
 				return
 			}
 			if !yield(llm.ToolCall{ID: c.id, Name: c.name, Arguments: json.RawMessage(args)}, nil) {
@@ -175,6 +284,9 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Ev
 		yield(llm.Done{Reason: stopReason(finish), Raw: finish}, nil)
 	}
 }
+
+// maxToolCalls bounds the calls one answer may assemble.
+const maxToolCalls = 64
 
 func stopReason(s string) llm.StopReason {
 	switch s {
@@ -190,76 +302,68 @@ func stopReason(s string) llm.StopReason {
 	return llm.StopOther
 }
 
-// params converts an llm.Request to the SDK's request.
-func (p *Provider) params(req llm.Request) (oai.ChatCompletionNewParams, error) {
-	var msgs []oai.ChatCompletionMessageParamUnion
+// request converts an llm.Request to the JSON body.
+func (p *Provider) request(req llm.Request) ([]byte, error) {
+	out := chatRequest{
+		Model:         p.cfg.Model,
+		Stream:        true,
+		StreamOptions: streamOptions{IncludeUsage: true},
+		Temperature:   p.cfg.Temperature,
+	}
+	text := func(s string) *string { return &s }
 	if req.System != "" {
-		msgs = append(msgs, oai.SystemMessage(req.System))
+		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: text(req.System)})
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
-		case llm.RoleSystem:
-			msgs = append(msgs, oai.SystemMessage(m.Text))
-		case llm.RoleUser:
-			msgs = append(msgs, oai.UserMessage(m.Text))
+		case llm.RoleSystem, llm.RoleUser:
+			out.Messages = append(out.Messages, chatMessage{Role: string(m.Role), Content: text(m.Text)})
 		case llm.RoleAssistant:
-			a := oai.ChatCompletionAssistantMessageParam{}
+			a := chatMessage{Role: "assistant"}
 			if m.Text != "" {
-				a.Content.OfString = oai.String(m.Text)
+				a.Content = text(m.Text)
 			}
 			for _, c := range m.ToolCalls {
 				args := string(c.Arguments)
 				if args == "" {
 					args = "{}"
 				}
-				a.ToolCalls = append(a.ToolCalls, oai.ChatCompletionMessageToolCallUnionParam{
-					OfFunction: &oai.ChatCompletionMessageFunctionToolCallParam{
-						ID:       c.ID,
-						Function: oai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: c.Name, Arguments: args},
-					},
-				})
+				a.ToolCalls = append(a.ToolCalls, chatToolCall{ID: c.ID, Type: "function", Function: chatFunction{Name: c.Name, Arguments: args}})
 			}
-			msgs = append(msgs, oai.ChatCompletionMessageParamUnion{OfAssistant: &a})
+			out.Messages = append(out.Messages, a)
 		case llm.RoleTool:
-			text := m.Text
-			if m.IsError && !strings.HasPrefix(strings.ToLower(text), "error") {
+			t := m.Text
+			if m.IsError && !strings.HasPrefix(strings.ToLower(t), "error") {
 				// Chat Completions has no is_error flag; say it in the text.
-				text = "error: " + text
+				t = "error: " + t
 			}
-			msgs = append(msgs, oai.ToolMessage(text, m.ToolCallID))
+			out.Messages = append(out.Messages, chatMessage{Role: "tool", Content: text(t), ToolCallID: m.ToolCallID})
 		default:
-			return oai.ChatCompletionNewParams{}, fmt.Errorf("openai: message role %q: %w", m.Role, llm.ErrBadRequest)
+			return nil, fmt.Errorf("openai: message role %q: %w", m.Role, llm.ErrBadRequest)
 		}
-	}
-	params := oai.ChatCompletionNewParams{
-		Model:         shared.ChatModel(p.cfg.Model),
-		Messages:      msgs,
-		StreamOptions: oai.ChatCompletionStreamOptionsParam{IncludeUsage: oai.Bool(true)},
 	}
 	if n := firstPositive(req.MaxTokens, p.cfg.MaxTokens); n > 0 {
-		params.MaxCompletionTokens = oai.Int(int64(n))
-	}
-	if p.cfg.Temperature != nil {
-		params.Temperature = oai.Float(*p.cfg.Temperature)
+		out.MaxCompletionTokens = n
 	}
 	for _, t := range req.Tools {
-		schema := shared.FunctionParameters{"type": "object", "properties": map[string]any{}}
+		schema := json.RawMessage(`{"type":"object","properties":{}}`)
 		if len(t.InputSchema) > 0 {
-			schema = shared.FunctionParameters{}
-			if err := json.Unmarshal(t.InputSchema, &schema); err != nil {
-				return oai.ChatCompletionNewParams{}, fmt.Errorf("openai: schema of tool %s: %w", t.Name, err)
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(t.InputSchema, &obj); err != nil || obj == nil {
+				return nil, fmt.Errorf("openai: schema of tool %s is not a JSON object: %w", t.Name, llm.ErrBadRequest)
 			}
+			schema = t.InputSchema
 		}
-		fd := shared.FunctionDefinitionParam{Name: t.Name, Parameters: schema}
-		if t.Description != "" {
-			fd.Description = oai.String(t.Description)
-		}
-		params.Tools = append(params.Tools, oai.ChatCompletionFunctionTool(fd))
+		out.Tools = append(out.Tools, chatTool{Type: "function", Function: toolFuncDef{Name: t.Name, Description: t.Description, Parameters: schema}})
 	}
-	if len(params.Tools) > 0 {
-		params.ToolChoice.OfAuto = oai.String("auto")
+	if len(out.Tools) > 0 {
+		out.ToolChoice = "auto"
 	}
-	return params, nil
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("openai: encode request: %w", err)
+	}
+	return b, nil
 }
 
 func firstPositive(a, b int) int {
@@ -269,45 +373,59 @@ func firstPositive(a, b int) int {
 	return b
 }
 
-// classify maps an SDK error to a *llm.ProviderError (or the caller's
-// cancellation).
+// classify maps a failure to a *llm.ProviderError naming this provider (or
+// the caller's cancellation).
 func (p *Provider) classify(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return wire.Transport(ctx, p.Name(), err)
 	}
-	var apiErr *oai.Error
-	if errors.As(err, &apiErr) {
-		var h http.Header
-		if apiErr.Response != nil {
-			h = apiErr.Response.Header
-		}
-		return wire.Status(p.Name(), apiErr.StatusCode, h, apiErr.Message, err)
+	if se, ok := errors.AsType[*wire.StatusError](err); ok {
+		return wire.Status(p.Name(), se.Code, se.Header, errorMessage(se.Body), nil)
 	}
-	var se *ssestream.StreamError
-	if errors.As(err, &se) {
-		return streamError(p.Name(), se.Event.Data, err)
-	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &syn) || errors.As(err, &typ) || strings.Contains(err.Error(), "invalid character") ||
-		strings.Contains(err.Error(), "unexpected end of JSON") {
-		return &llm.ProviderError{Kind: llm.KindMalformedStream, Provider: p.Name(), Msg: "undecodable event", Err: err}
+	if pe, ok := errors.AsType[*llm.ProviderError](err); ok {
+		pe.Provider = p.Name()
+		return pe
 	}
 	return wire.Transport(ctx, p.Name(), err)
 }
 
-// streamError classifies a `data: {"error":{...}}` event.
-func streamError(provider string, data []byte, cause error) *llm.ProviderError {
-	var body struct {
-		Error struct {
-			Message string `json:"message"`
-			Type    string `json:"type"`
-			Code    any    `json:"code"`
-		} `json:"error"`
+// errorMessage reads {"error":{"message":...}} (or {"error":"..."}) from an
+// error body, falling back to the start of the body.
+func errorMessage(b []byte) string {
+	var v struct {
+		Error json.RawMessage `json:"error"`
 	}
-	_ = json.Unmarshal(data, &body) // best effort: the SDK already found the key
-	e := &llm.ProviderError{Kind: llm.KindUnavailable, Provider: provider, Msg: body.Error.Message, Err: cause}
-	what := strings.ToLower(body.Error.Type + " " + fmt.Sprint(body.Error.Code))
+	if json.Unmarshal(b, &v) == nil && len(v.Error) > 0 {
+		var o struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(v.Error, &o) == nil && o.Message != "" {
+			return o.Message
+		}
+		var s string
+		if json.Unmarshal(v.Error, &s) == nil {
+			return s
+		}
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// streamError classifies the value of an "error" key inside the stream.
+func streamError(raw json.RawMessage) *llm.ProviderError {
+	var body struct {
+		Message string `json:"message"`
+		Type    string `json:"type"`
+		Code    any    `json:"code"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		_ = json.Unmarshal(raw, &body.Message)
+	}
+	e := &llm.ProviderError{Kind: llm.KindUnavailable, Msg: body.Message}
+	what := strings.ToLower(body.Type + " " + fmt.Sprint(body.Code))
 	switch {
 	case strings.Contains(what, "rate_limit"):
 		e.Kind = llm.KindRateLimit

@@ -1,8 +1,11 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -131,4 +134,42 @@ func (w *Watchdog) Stop() {
 		w.t.Stop()
 	}
 	w.cancel(context.Canceled)
+}
+
+// MaxErrorBody bounds how much of an error response Post reads.
+const MaxErrorBody = 64 << 10
+
+// StatusError is a non-2xx answer returned by Post, for the adapter to
+// classify with Status and its own reading of Body.
+type StatusError struct {
+	Code   int
+	Header http.Header
+	Body   []byte // at most MaxErrorBody bytes
+}
+
+func (e *StatusError) Error() string { return "http status " + strconv.Itoa(e.Code) }
+
+// Post sends body (already JSON) to url with header and returns the
+// response when its status is 2xx; the caller closes its Body. A non-2xx
+// answer is read, closed and returned as a *StatusError; a transport
+// failure is classified with Transport.
+func Post(ctx context.Context, hc *http.Client, provider, url string, header http.Header, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: new request: %w", provider, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, Transport(ctx, provider, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
+	return nil, &StatusError{Code: resp.StatusCode, Header: resp.Header, Body: b}
 }
