@@ -157,37 +157,20 @@ type (
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
-	return func(yield func(llm.Event, error) bool) {
-		body, err := p.request(req)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		wctx, dog := wire.Watch(ctx, p.cfg.IdleTimeout)
-		defer dog.Stop()
-		h := http.Header{"Accept": {"text/event-stream"}, "Anthropic-Version": {p.cfg.Version}}
-		switch {
-		case p.cfg.AuthToken != "":
-			h.Set("Authorization", "Bearer "+p.cfg.AuthToken)
-		case p.cfg.APIKey != "":
-			h.Set("X-Api-Key", p.cfg.APIKey)
-		}
-		resp, err := wire.Post(wctx, p.hc, p.Name(), p.url, h, body)
-		if err != nil {
-			yield(nil, p.classify(wctx, err))
-			return
-		}
-		defer resp.Body.Close()
-		for ev, err := range decode(resp.Body, dog.Kick) {
-			if err != nil {
-				yield(nil, p.classify(wctx, err))
-				return
-			}
-			if !yield(ev, nil) {
-				return
-			}
-		}
+	body, err := p.request(req)
+	if err != nil {
+		return func(yield func(llm.Event, error) bool) { yield(nil, err) }
 	}
+	h := http.Header{"Accept": {"text/event-stream"}, "Anthropic-Version": {p.cfg.Version}}
+	switch {
+	case p.cfg.AuthToken != "":
+		h.Set("Authorization", "Bearer "+p.cfg.AuthToken)
+	case p.cfg.APIKey != "":
+		h.Set("X-Api-Key", p.cfg.APIKey)
+	}
+	call := wire.Call{Client: p.hc, Provider: p.Name(), URL: p.url, Header: h, Body: body,
+		Idle: p.cfg.IdleTimeout, Decode: decode, Status: statusError}
+	return call.Events(ctx)
 }
 
 // maxToolCalls bounds the tool_use blocks one answer may assemble.
@@ -399,32 +382,22 @@ func inputSchema(raw json.RawMessage) (json.RawMessage, error) {
 	return raw, nil
 }
 
-// classify maps a failure to a *llm.ProviderError naming this provider (or
-// the caller's cancellation).
-func (p *Provider) classify(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return wire.Transport(ctx, p.Name(), err)
+// statusError maps a non-2xx answer; the error type in the body refines
+// the status.
+func statusError(e *wire.StatusError) *llm.ProviderError {
+	var body struct {
+		Error *apiError `json:"error"`
 	}
-	if se, ok := errors.AsType[*wire.StatusError](err); ok {
-		var body struct {
-			Error *apiError `json:"error"`
-		}
-		_ = json.Unmarshal(se.Body, &body) // best effort: the status decides without it
-		pe := wire.Status(p.Name(), se.Code, se.Header, "", nil)
-		if body.Error != nil {
-			pe.Msg = body.Error.Message
-			refine(pe, body.Error.Type)
-		}
-		if pe.Msg == "" {
-			pe.Msg = strings.TrimSpace(string(se.Body[:min(len(se.Body), 200)]))
-		}
-		return pe
+	_ = json.Unmarshal(e.Body, &body) // best effort: the status decides without it
+	pe := wire.Status("", e.Code, e.Header, "", nil)
+	if body.Error != nil {
+		pe.Msg = body.Error.Message
+		refine(pe, body.Error.Type)
 	}
-	if pe, ok := errors.AsType[*llm.ProviderError](err); ok {
-		pe.Provider = p.Name()
-		return pe
+	if pe.Msg == "" {
+		pe.Msg = strings.TrimSpace(string(e.Body[:min(len(e.Body), 200)]))
 	}
-	return wire.Transport(ctx, p.Name(), err)
+	return pe
 }
 
 // eventError classifies an "error" event inside a 200 stream.

@@ -1,9 +1,7 @@
 package anthropic_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -13,7 +11,7 @@ import (
 	"github.com/zhubhq/zhub/llm/llmtest"
 )
 
-func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *anthropic.Provider {
+func newProvider(t testing.TB, srv *llmtest.Server, idle time.Duration) *anthropic.Provider {
 	t.Helper()
 	p, err := anthropic.New(anthropic.Config{Model: "claude-sonnet-4-5", APIKey: "sk-ant-test", BaseURL: srv.URL, IdleTimeout: idle})
 	if err != nil {
@@ -22,13 +20,13 @@ func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *anthrop
 	return p
 }
 
-func request() llm.Request {
-	return llm.Request{
-		System:   "You control a Zigbee home.",
-		Messages: []llm.Message{llm.UserMessage("dim the kitchen light to 30%")},
-		Tools:    llmtest.DeviceTools(),
-	}
-}
+// adapter runs the checks every adapter shares (llmtest.Adapter).
+var adapter = llmtest.Adapter{Name: "anthropic", Ext: ".sse",
+	New: func(t testing.TB, srv *llmtest.Server, idle time.Duration) llm.Provider {
+		return newProvider(t, srv, idle)
+	}}
+
+func request() llm.Request { return llmtest.DeviceRequest() }
 
 func TestStream(t *testing.T) {
 	tests := []struct {
@@ -163,78 +161,22 @@ func TestRequestWireFormat(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	tests := []struct {
-		name       string
-		fixture    string
-		want       error
-		status     int
-		retryAfter time.Duration
-	}{
-		{"401", "http401.txt", llm.ErrAuth, 401, 0},
-		{"429 with Retry-After", "http429.txt", llm.ErrRateLimit, 429, 7 * time.Second},
-		{"500", "http500.txt", llm.ErrUnavailable, 500, 0},
-		{"529 overloaded", "http529.txt", llm.ErrOverloaded, 529, 0},
-		{"400 invalid request", "http400.txt", llm.ErrBadRequest, 400, 0},
-		{"error event mid-stream", "error_midstream.sse", llm.ErrOverloaded, 0, 0},
-		{"malformed JSON", "malformed.sse", llm.ErrMalformedStream, 0, 0},
-		{"stream ends before message_stop", "truncated.sse", llm.ErrMalformedStream, 0, 0},
-		{"connection cut", "cut.sse", llm.ErrUnavailable, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := llmtest.NewServer(t, "testdata", tt.fixture)
-			evs, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-			for _, ev := range evs {
-				if _, ok := ev.(llm.ToolCall); ok {
-					t.Errorf("half a tool call was yielded: %#v", ev)
-				}
-			}
-			pe, ok := errors.AsType[*llm.ProviderError](err)
-			if !ok {
-				t.Fatalf("err %T is not a *llm.ProviderError", err)
-			}
-			if pe.Status != tt.status || pe.RetryAfter != tt.retryAfter || pe.Provider != "anthropic" {
-				t.Errorf("status %d retry %v provider %q, want %d %v anthropic", pe.Status, pe.RetryAfter, pe.Provider, tt.status, tt.retryAfter)
-			}
-			if len(srv.Requests()) != 1 {
-				t.Errorf("%d requests, want 1 (no retries)", len(srv.Requests()))
-			}
-		})
-	}
+	adapter.CheckErrors(t, []llmtest.ErrorCase{
+		{Name: "401", Fixture: "http401.txt", Want: llm.ErrAuth, Status: 401},
+		{Name: "429 with Retry-After", Fixture: "http429.txt", Want: llm.ErrRateLimit, Status: 429, RetryAfter: 7 * time.Second},
+		{Name: "500", Fixture: "http500.txt", Want: llm.ErrUnavailable, Status: 500},
+		{Name: "529 overloaded", Fixture: "http529.txt", Want: llm.ErrOverloaded, Status: 529, Msg: "Overloaded"},
+		{Name: "400 invalid request", Fixture: "http400.txt", Want: llm.ErrBadRequest, Status: 400, Msg: "temperature: Extra inputs are not permitted"},
+		{Name: "error event mid-stream", Fixture: "error_midstream.sse", Want: llm.ErrOverloaded, Msg: "Overloaded"},
+		{Name: "malformed JSON", Fixture: "malformed.sse", Want: llm.ErrMalformedStream},
+		{Name: "stream ends before message_stop", Fixture: "truncated.sse", Want: llm.ErrMalformedStream},
+		{Name: "connection cut", Fixture: "cut.sse", Want: llm.ErrUnavailable},
+	})
 }
 
-func TestStallTimesOut(t *testing.T) {
-	srv := llmtest.NewServer(t, "testdata", "stall.sse")
-	evs, err := llmtest.Collect(newProvider(t, srv, 50*time.Millisecond).Stream(t.Context(), request()))
-	if !errors.Is(err, llm.ErrTimeout) {
-		t.Fatalf("err = %v, want ErrTimeout", err)
-	}
-	if len(evs) != 1 {
-		t.Errorf("events before the stall: %v", evs)
-	}
-}
+func TestStallTimesOut(t *testing.T) { adapter.CheckStall(t) }
 
-func TestCancel(t *testing.T) {
-	srv := llmtest.NewServer(t, "testdata", "stall.sse")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var err error
-	for ev, e := range newProvider(t, srv, -1).Stream(ctx, request()) {
-		if e != nil {
-			err = e
-			break
-		}
-		if _, ok := ev.(llm.TextDelta); ok {
-			cancel()
-		}
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-}
+func TestCancel(t *testing.T) { adapter.CheckCancel(t) }
 
 func TestNoEnvironmentKey(t *testing.T) {
 	t.Setenv("ANTHROPIC_API_KEY", "sk-from-env")

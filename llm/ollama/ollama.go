@@ -129,45 +129,31 @@ type (
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
-	return func(yield func(llm.Event, error) bool) {
-		body, err := json.Marshal(p.request(req))
-		if err != nil {
-			yield(nil, fmt.Errorf("ollama: encode request: %w", err))
-			return
-		}
-		wctx, dog := wire.Watch(ctx, p.cfg.IdleTimeout)
-		defer dog.Stop()
-		h := http.Header{"Accept": {"application/x-ndjson"}}
-		if p.cfg.APIKey != "" {
-			h.Set("Authorization", "Bearer "+p.cfg.APIKey)
-		}
-		resp, err := wire.Post(wctx, p.hc, p.Name(), p.cfg.BaseURL+"/api/chat", h, body)
-		if se, ok := errors.AsType[*wire.StatusError](err); ok {
-			yield(nil, wire.Status(p.Name(), se.Code, se.Header, errorText(se.Body), nil))
-			return
-		}
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer resp.Body.Close()
-		for ev, err := range decode(resp.Body, dog.Kick) {
-			if err != nil {
-				if wctx.Err() != nil {
-					err = wire.Transport(wctx, p.Name(), err)
-				} else if pe, ok := errors.AsType[*llm.ProviderError](err); ok {
-					pe.Provider = p.Name()
-				} else {
-					err = wire.Transport(wctx, p.Name(), err)
-				}
-				yield(nil, err)
-				return
-			}
-			if !yield(ev, nil) {
-				return
-			}
-		}
+	body, err := p.encode(req)
+	if err != nil {
+		return func(yield func(llm.Event, error) bool) { yield(nil, err) }
 	}
+	h := http.Header{"Accept": {"application/x-ndjson"}}
+	if p.cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	}
+	call := wire.Call{Client: p.hc, Provider: p.Name(), URL: p.cfg.BaseURL + "/api/chat", Header: h, Body: body,
+		Idle: p.cfg.IdleTimeout, Decode: decode, Status: statusError}
+	return call.Events(ctx)
+}
+
+// encode builds the JSON body of a request.
+func (p *Provider) encode(req llm.Request) ([]byte, error) {
+	b, err := json.Marshal(p.request(req))
+	if err != nil {
+		return nil, fmt.Errorf("ollama: encode request: %w", err)
+	}
+	return b, nil
+}
+
+// statusError maps a non-2xx answer ({"error": "..."}).
+func statusError(e *wire.StatusError) *llm.ProviderError {
+	return wire.Status("", e.Code, e.Header, errorText(e.Body), nil)
 }
 
 // decode turns an /api/chat NDJSON body into events. kick is called after

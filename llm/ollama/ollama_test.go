@@ -1,7 +1,6 @@
 package ollama_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -13,7 +12,7 @@ import (
 	"github.com/zhubhq/zhub/llm/ollama"
 )
 
-func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *ollama.Provider {
+func newProvider(t testing.TB, srv *llmtest.Server, idle time.Duration) *ollama.Provider {
 	t.Helper()
 	p, err := ollama.New(ollama.Config{Model: "qwen3", BaseURL: srv.URL, IdleTimeout: idle, NumCtx: 8192, KeepAlive: "10m"})
 	if err != nil {
@@ -22,13 +21,13 @@ func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *ollama.
 	return p
 }
 
-func request() llm.Request {
-	return llm.Request{
-		System:   "You control a Zigbee home.",
-		Messages: []llm.Message{llm.UserMessage("dim the kitchen light to 30%")},
-		Tools:    llmtest.DeviceTools(),
-	}
-}
+// adapter runs the checks every adapter shares (llmtest.Adapter).
+var adapter = llmtest.Adapter{Name: "ollama", Ext: ".ndjson",
+	New: func(t testing.TB, srv *llmtest.Server, idle time.Duration) llm.Provider {
+		return newProvider(t, srv, idle)
+	}}
+
+func request() llm.Request { return llmtest.DeviceRequest() }
 
 func TestStream(t *testing.T) {
 	usage := llm.Usage{InputTokens: 169, OutputTokens: 15}
@@ -128,76 +127,22 @@ func TestRequestWireFormat(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	tests := []struct {
-		name       string
-		fixture    string
-		want       error
-		status     int
-		retryAfter time.Duration
-		msg        string
-	}{
-		{"400 model without tools", "http400_tools.txt", llm.ErrBadRequest, 400, 0, "registry.ollama.ai/library/gemma:2b does not support tools"},
-		{"404 model not pulled", "http404.txt", llm.ErrBadRequest, 404, 0, `model "qwen3" not found, try pulling it first`},
-		{"401 from a proxy", "http401.txt", llm.ErrAuth, 401, 0, "unauthorized"},
-		{"429", "http429.txt", llm.ErrRateLimit, 429, 7 * time.Second, "server busy, please try again.  maximum pending requests exceeded"},
-		{"500", "http500.txt", llm.ErrUnavailable, 500, 0, "llama runner process has terminated: signal: killed"},
-		{"error line mid-stream", "error_midstream.ndjson", llm.ErrUnavailable, 0, 0, "an error was encountered while running the model: unexpected EOF"},
-		{"malformed JSON", "malformed.ndjson", llm.ErrMalformedStream, 0, 0, "line is not JSON"},
-		{"no done line", "truncated.ndjson", llm.ErrMalformedStream, 0, 0, "stream ended before done"},
-		{"connection cut", "cut.ndjson", llm.ErrUnavailable, 0, 0, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := llmtest.NewServer(t, "testdata", tt.fixture)
-			evs, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-			for _, ev := range evs {
-				if _, ok := ev.(llm.ToolCall); ok {
-					t.Errorf("a tool call was yielded before the failure: %#v", ev)
-				}
-			}
-			pe, ok := errors.AsType[*llm.ProviderError](err)
-			if !ok {
-				t.Fatalf("err %T is not a *llm.ProviderError", err)
-			}
-			if pe.Status != tt.status || pe.RetryAfter != tt.retryAfter || pe.Provider != "ollama" || (tt.msg != "" && pe.Msg != tt.msg) {
-				t.Errorf("got status %d retry %v provider %q msg %q, want %d %v ollama %q", pe.Status, pe.RetryAfter, pe.Provider, pe.Msg, tt.status, tt.retryAfter, tt.msg)
-			}
-		})
-	}
+	adapter.CheckErrors(t, []llmtest.ErrorCase{
+		{Name: "400 model without tools", Fixture: "http400_tools.txt", Want: llm.ErrBadRequest, Status: 400, Msg: "registry.ollama.ai/library/gemma:2b does not support tools"},
+		{Name: "404 model not pulled", Fixture: "http404.txt", Want: llm.ErrBadRequest, Status: 404, Msg: `model "qwen3" not found, try pulling it first`},
+		{Name: "401 from a proxy", Fixture: "http401.txt", Want: llm.ErrAuth, Status: 401, Msg: "unauthorized"},
+		{Name: "429", Fixture: "http429.txt", Want: llm.ErrRateLimit, Status: 429, RetryAfter: 7 * time.Second, Msg: "server busy, please try again.  maximum pending requests exceeded"},
+		{Name: "500", Fixture: "http500.txt", Want: llm.ErrUnavailable, Status: 500, Msg: "llama runner process has terminated: signal: killed"},
+		{Name: "error line mid-stream", Fixture: "error_midstream.ndjson", Want: llm.ErrUnavailable, Msg: "an error was encountered while running the model: unexpected EOF"},
+		{Name: "malformed JSON", Fixture: "malformed.ndjson", Want: llm.ErrMalformedStream, Msg: "line is not JSON"},
+		{Name: "no done line", Fixture: "truncated.ndjson", Want: llm.ErrMalformedStream, Msg: "stream ended before done"},
+		{Name: "connection cut", Fixture: "cut.ndjson", Want: llm.ErrUnavailable},
+	})
 }
 
-func TestStallTimesOut(t *testing.T) {
-	srv := llmtest.NewServer(t, "testdata", "stall.ndjson")
-	evs, err := llmtest.Collect(newProvider(t, srv, 50*time.Millisecond).Stream(t.Context(), request()))
-	if !errors.Is(err, llm.ErrTimeout) {
-		t.Fatalf("err = %v, want ErrTimeout", err)
-	}
-	if len(evs) != 1 {
-		t.Errorf("events before the stall: %v", evs)
-	}
-}
+func TestStallTimesOut(t *testing.T) { adapter.CheckStall(t) }
 
-func TestCancel(t *testing.T) {
-	srv := llmtest.NewServer(t, "testdata", "stall.ndjson")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var err error
-	for ev, e := range newProvider(t, srv, -1).Stream(ctx, request()) {
-		if e != nil {
-			err = e
-			break
-		}
-		if _, ok := ev.(llm.TextDelta); ok {
-			cancel()
-		}
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-}
+func TestCancel(t *testing.T) { adapter.CheckCancel(t) }
 
 func TestUnreachable(t *testing.T) {
 	p, err := ollama.New(ollama.Config{Model: "qwen3", BaseURL: "http://127.0.0.1:1"})

@@ -147,34 +147,17 @@ type (
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Event, error] {
-	return func(yield func(llm.Event, error) bool) {
-		body, err := p.request(req)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		wctx, dog := wire.Watch(ctx, p.cfg.IdleTimeout)
-		defer dog.Stop()
-		h := http.Header{"Accept": {"text/event-stream"}}
-		if p.cfg.APIKey != "" {
-			h.Set("Authorization", "Bearer "+p.cfg.APIKey)
-		}
-		resp, err := wire.Post(wctx, p.hc, p.Name(), p.url, h, body)
-		if err != nil {
-			yield(nil, p.classify(wctx, err))
-			return
-		}
-		defer resp.Body.Close()
-		for ev, err := range decode(resp.Body, dog.Kick) {
-			if err != nil {
-				yield(nil, p.classify(wctx, err))
-				return
-			}
-			if !yield(ev, nil) {
-				return
-			}
-		}
+	body, err := p.request(req)
+	if err != nil {
+		return func(yield func(llm.Event, error) bool) { yield(nil, err) }
 	}
+	h := http.Header{"Accept": {"text/event-stream"}}
+	if p.cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	}
+	call := wire.Call{Client: p.hc, Provider: p.Name(), URL: p.url, Header: h, Body: body,
+		Idle: p.cfg.IdleTimeout, Decode: decode, Status: statusError}
+	return call.Events(ctx)
 }
 
 // decode turns a Chat Completions event stream into events. kick is called
@@ -373,20 +356,9 @@ func firstPositive(a, b int) int {
 	return b
 }
 
-// classify maps a failure to a *llm.ProviderError naming this provider (or
-// the caller's cancellation).
-func (p *Provider) classify(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return wire.Transport(ctx, p.Name(), err)
-	}
-	if se, ok := errors.AsType[*wire.StatusError](err); ok {
-		return wire.Status(p.Name(), se.Code, se.Header, errorMessage(se.Body), nil)
-	}
-	if pe, ok := errors.AsType[*llm.ProviderError](err); ok {
-		pe.Provider = p.Name()
-		return pe
-	}
-	return wire.Transport(ctx, p.Name(), err)
+// statusError maps a non-2xx answer.
+func statusError(e *wire.StatusError) *llm.ProviderError {
+	return wire.Status("", e.Code, e.Header, errorMessage(e.Body), nil)
 }
 
 // errorMessage reads {"error":{"message":...}} (or {"error":"..."}) from an

@@ -1,7 +1,6 @@
 package openai_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -13,7 +12,7 @@ import (
 	"github.com/zhubhq/zhub/llm/openai"
 )
 
-func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *openai.Provider {
+func newProvider(t testing.TB, srv *llmtest.Server, idle time.Duration) *openai.Provider {
 	t.Helper()
 	p, err := openai.New(openai.Config{Model: "gpt-4.1-mini", APIKey: "sk-test", BaseURL: srv.URL + "/v1", IdleTimeout: idle})
 	if err != nil {
@@ -22,13 +21,13 @@ func newProvider(t *testing.T, srv *llmtest.Server, idle time.Duration) *openai.
 	return p
 }
 
-func request() llm.Request {
-	return llm.Request{
-		System:   "You control a Zigbee home.",
-		Messages: []llm.Message{llm.UserMessage("dim the kitchen light to 30%")},
-		Tools:    llmtest.DeviceTools(),
-	}
-}
+// adapter runs the checks every adapter shares (llmtest.Adapter).
+var adapter = llmtest.Adapter{Name: "openai", Ext: ".sse",
+	New: func(t testing.TB, srv *llmtest.Server, idle time.Duration) llm.Provider {
+		return newProvider(t, srv, idle)
+	}}
+
+func request() llm.Request { return llmtest.DeviceRequest() }
 
 func TestStream(t *testing.T) {
 	tests := []struct {
@@ -144,80 +143,21 @@ func TestRequestWireFormat(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	tests := []struct {
-		name       string
-		fixture    string
-		want       error
-		status     int
-		retryAfter time.Duration
-	}{
-		{"401", "http401.txt", llm.ErrAuth, 401, 0},
-		{"429 with Retry-After", "http429.txt", llm.ErrRateLimit, 429, 7 * time.Second},
-		{"500", "http500.txt", llm.ErrUnavailable, 500, 0},
-		{"400 bad schema", "http400.txt", llm.ErrBadRequest, 400, 0},
-		{"error event mid-stream", "error_midstream.sse", llm.ErrUnavailable, 0, 0},
-		{"malformed JSON", "malformed.sse", llm.ErrMalformedStream, 0, 0},
-		{"stream ends before finish", "truncated.sse", llm.ErrMalformedStream, 0, 0},
-		{"connection cut", "cut.sse", llm.ErrUnavailable, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := llmtest.NewServer(t, "testdata", tt.fixture)
-			evs, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-			for _, ev := range evs {
-				if _, ok := ev.(llm.ToolCall); ok {
-					t.Errorf("half a tool call was yielded: %#v", ev)
-				}
-			}
-			pe, ok := errors.AsType[*llm.ProviderError](err)
-			if !ok {
-				t.Fatalf("err %T is not a *llm.ProviderError", err)
-			}
-			if pe.Status != tt.status || pe.RetryAfter != tt.retryAfter || pe.Provider != "openai" {
-				t.Errorf("status %d retry %v provider %q, want %d %v openai", pe.Status, pe.RetryAfter, pe.Provider, tt.status, tt.retryAfter)
-			}
-			if len(srv.Requests()) != 1 {
-				t.Errorf("%d requests, want 1 (no retries)", len(srv.Requests()))
-			}
-		})
-	}
+	adapter.CheckErrors(t, []llmtest.ErrorCase{
+		{Name: "401", Fixture: "http401.txt", Want: llm.ErrAuth, Status: 401},
+		{Name: "429 with Retry-After", Fixture: "http429.txt", Want: llm.ErrRateLimit, Status: 429, RetryAfter: 7 * time.Second, Msg: "Rate limit reached for gpt-4.1-mini on requests per min (RPM): Limit 3, Used 3, Requested 1."},
+		{Name: "500", Fixture: "http500.txt", Want: llm.ErrUnavailable, Status: 500},
+		{Name: "400 bad schema", Fixture: "http400.txt", Want: llm.ErrBadRequest, Status: 400},
+		{Name: "error event mid-stream", Fixture: "error_midstream.sse", Want: llm.ErrUnavailable, Msg: "The server had an error while processing your request."},
+		{Name: "malformed JSON", Fixture: "malformed.sse", Want: llm.ErrMalformedStream},
+		{Name: "stream ends before finish", Fixture: "truncated.sse", Want: llm.ErrMalformedStream},
+		{Name: "connection cut", Fixture: "cut.sse", Want: llm.ErrUnavailable},
+	})
 }
 
-func TestStallTimesOut(t *testing.T) {
-	srv := llmtest.NewServer(t, "testdata", "stall.sse")
-	evs, err := llmtest.Collect(newProvider(t, srv, 50*time.Millisecond).Stream(t.Context(), request()))
-	if !errors.Is(err, llm.ErrTimeout) {
-		t.Fatalf("err = %v, want ErrTimeout", err)
-	}
-	if len(evs) != 1 {
-		t.Errorf("events before the stall: %v", evs)
-	}
-}
+func TestStallTimesOut(t *testing.T) { adapter.CheckStall(t) }
 
-func TestCancel(t *testing.T) {
-	srv := llmtest.NewServer(t, "testdata", "stall.sse")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var err error
-	for ev, e := range newProvider(t, srv, -1).Stream(ctx, request()) {
-		if e != nil {
-			err = e
-			break
-		}
-		if _, ok := ev.(llm.TextDelta); ok {
-			cancel() // the client went away while the server stalls
-		}
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	if _, ok := errors.AsType[*llm.ProviderError](err); ok {
-		t.Errorf("cancellation reported as a provider failure: %v", err)
-	}
-}
+func TestCancel(t *testing.T) { adapter.CheckCancel(t) }
 
 func TestNewNeedsModel(t *testing.T) {
 	if _, err := openai.New(openai.Config{}); !errors.Is(err, llm.ErrConfig) {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"strconv"
@@ -136,10 +136,10 @@ func (w *Watchdog) Stop() {
 	w.cancel(context.Canceled)
 }
 
-// MaxErrorBody bounds how much of an error response Post reads.
+// MaxErrorBody bounds how much of an error response Call reads.
 const MaxErrorBody = 64 << 10
 
-// StatusError is a non-2xx answer returned by Post, for the adapter to
+// StatusError is a non-2xx answer seen by Call, for the adapter to
 // classify with Status and its own reading of Body.
 type StatusError struct {
 	Code   int
@@ -149,22 +149,64 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return "http status " + strconv.Itoa(e.Code) }
 
-// Post sends body (already JSON) to url with header and returns the
-// response when its status is 2xx; the caller closes its Body. A non-2xx
-// answer is read, closed and returned as a *StatusError; a transport
-// failure is classified with Transport.
-func Post(ctx context.Context, hc *http.Client, provider, url string, header http.Header, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%s: new request: %w", provider, err)
+// Call is one streaming request of an adapter.
+type Call struct {
+	Client   *http.Client
+	Provider string // the name errors carry
+	URL      string
+	Header   http.Header // Content-Type: application/json is added
+	Body     []byte      // the JSON request
+	// Idle bounds the wait for the first byte and between Decode's kicks
+	// (<= 0: no bound).
+	Idle time.Duration
+	// Decode turns the 2xx body into events, calling kick on every unit
+	// of progress. Its errors are *llm.ProviderError (Provider may be
+	// empty) for protocol problems, or the body's read error.
+	Decode func(body io.Reader, kick func()) iter.Seq2[llm.Event, error]
+	// Status maps a non-2xx answer (body read up to MaxErrorBody) to an
+	// error; the adapter reads its own error body format.
+	Status func(e *StatusError) *llm.ProviderError
+}
+
+// Events sends the request and yields what Decode makes of the answer,
+// following the llm.Provider stream contract: one failure ends the
+// sequence, as a *llm.ProviderError naming the provider or as ctx's own
+// error when the caller cancelled; breaking out of the range loop closes
+// the response.
+func (c Call) Events(ctx context.Context) iter.Seq2[llm.Event, error] {
+	return func(yield func(llm.Event, error) bool) {
+		wctx, dog := Watch(ctx, c.Idle)
+		defer dog.Stop()
+		resp, err := c.post(wctx)
+		if err != nil {
+			yield(nil, c.classify(wctx, err))
+			return
+		}
+		defer resp.Body.Close()
+		for ev, err := range c.Decode(resp.Body, dog.Kick) {
+			if err != nil {
+				yield(nil, c.classify(wctx, err))
+				return
+			}
+			if !yield(ev, nil) {
+				return
+			}
+		}
 	}
-	for k, v := range header {
+}
+
+func (c Call) post(ctx context.Context) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Body))
+	if err != nil {
+		return nil, &llm.ProviderError{Kind: llm.KindBadRequest, Msg: "bad base_url", Err: err}
+	}
+	for k, v := range c.Header {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := c.Client.Do(req)
 	if err != nil {
-		return nil, Transport(ctx, provider, err)
+		return nil, err
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
@@ -172,4 +214,19 @@ func Post(ctx context.Context, hc *http.Client, provider, url string, header htt
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
 	return nil, &StatusError{Code: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// classify turns any failure into the contract's error.
+func (c Call) classify(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return Transport(ctx, c.Provider, err)
+	}
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		err = c.Status(se)
+	}
+	if pe, ok := errors.AsType[*llm.ProviderError](err); ok {
+		pe.Provider = c.Provider
+		return pe
+	}
+	return Transport(ctx, c.Provider, err)
 }
