@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
 
@@ -17,12 +18,12 @@ import (
 // checks the values the device reported back, and that invalid requests
 // are refused before anything is sent.
 func TestSetForms(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindColorLight, IEEE: colorLight}))
-	s := startStack(t, sr.net, "", nil)
-	pair(t, s, sr.net, colorLight)
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindColorLight, IEEE: colorLight}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{})
+	hubtest.Pair(t, s, sr.Net, colorLight)
 	ctx := context.Background()
 	const lamp = "living_room_lamp"
-	if err := s.hub.Rename(ctx, colorLight.String(), lamp); err != nil {
+	if err := s.Hub.Rename(ctx, colorLight.String(), lamp); err != nil {
 		t.Fatal(err)
 	}
 	ok := []struct {
@@ -57,7 +58,7 @@ func TestSetForms(t *testing.T) {
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.hub.Set(ctx, lamp, tc.set)
+			got, err := s.Hub.Set(ctx, lamp, tc.set)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func TestSetForms(t *testing.T) {
 			}
 		})
 	}
-	info, err := sr.net.Device(ctx, colorLight)
+	info, err := sr.Net.Device(ctx, colorLight)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,28 +95,28 @@ func TestSetForms(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.hub.Set(ctx, lamp, tc.set)
+			_, err := s.Hub.Set(ctx, lamp, tc.set)
 			var pe *hub.PropertyError
 			if !errors.As(err, &pe) || !errors.Is(err, tc.reason) || !strings.Contains(err.Error(), tc.text) || !strings.Contains(err.Error(), lamp) {
 				t.Errorf("Set(%v) = %v, want a PropertyError %v mentioning %q", tc.set, err, tc.reason, tc.text)
 			}
 		})
 	}
-	if info2, _ := sr.net.Device(ctx, colorLight); info2.Level != info.Level || info2.ColorTemp != info.ColorTemp {
+	if info2, _ := sr.Net.Device(ctx, colorLight); info2.Level != info.Level || info2.ColorTemp != info.ColorTemp {
 		t.Error("a refused Set changed the lamp")
 	}
 }
 
 // TestGet reads properties from the device.
 func TestGet(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}, sim.DeviceSpec{Kind: sim.KindContact, IEEE: contact}))
-	s := startStack(t, sr.net, "", nil)
-	pair(t, s, sr.net, plug, contact)
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}, sim.DeviceSpec{Kind: sim.KindContact, IEEE: contact}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{})
+	hubtest.Pair(t, s, sr.Net, plug, contact)
 	ctx := context.Background()
-	if err := sr.net.SetOnOff(ctx, plug, true); err != nil { // the plug's own button
+	if err := sr.Net.SetOnOff(ctx, plug, true); err != nil { // the plug's own button
 		t.Fatal(err)
 	}
-	got, err := s.hub.Get(ctx, plug.String(), "state", "power", "current")
+	got, err := s.Hub.Get(ctx, plug.String(), "state", "power", "current")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,26 +124,26 @@ func TestGet(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Get = %v, want %v", got, want)
 	}
-	all, err := s.hub.Get(ctx, plug.String())
+	all, err := s.Hub.Get(ctx, plug.String())
 	if err != nil || all["voltage"] != 230.0 || all["energy"] == nil {
 		t.Errorf("Get all = %v, %v", all, err)
 	}
-	if _, err := s.hub.Get(ctx, plug.String(), "brightness"); !errors.Is(err, hub.ErrUnknownProperty) {
+	if _, err := s.Hub.Get(ctx, plug.String(), "brightness"); !errors.Is(err, hub.ErrUnknownProperty) {
 		t.Errorf("unknown: %v", err)
 	}
-	if _, err := s.hub.Get(ctx, contact.String(), "contact"); !errors.Is(err, hub.ErrNotReadable) {
+	if _, err := s.Hub.Get(ctx, contact.String(), "contact"); !errors.Is(err, hub.ErrNotReadable) {
 		t.Errorf("contact: %v", err)
 	}
 	// A re-interview on demand runs every step again.
-	before, _ := s.hub.Device(plug.String())
-	if err := s.hub.Interview(ctx, plug.String()); err != nil {
+	before, _ := s.Hub.Device(plug.String())
+	if err := s.Hub.Interview(ctx, plug.String()); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := s.hub.Device(plug.String())
+	after, _ := s.Hub.Device(plug.String())
 	if after.Interview.State != hub.InterviewSuccessful || after.Interview.Attempts != before.Interview.Attempts+1 {
 		t.Errorf("re-interview: %+v (before %+v)", after.Interview, before.Interview)
 	}
-	if err := s.hub.Interview(ctx, "no_such_device"); !errors.Is(err, hub.ErrUnknownDevice) {
+	if err := s.Hub.Interview(ctx, "no_such_device"); !errors.Is(err, hub.ErrUnknownDevice) {
 		t.Errorf("interview of an unknown device: %v", err)
 	}
 }
@@ -150,37 +151,37 @@ func TestGet(t *testing.T) {
 // TestRemoteAndContact: a remote's button press is an action event; a
 // contact sensor's zone notifications change contact.
 func TestRemoteAndContact(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote}, sim.DeviceSpec{Kind: sim.KindContact, IEEE: contact}))
-	s := startStack(t, sr.net, "", nil)
-	pair(t, s, sr.net, remote, contact)
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote}, sim.DeviceSpec{Kind: sim.KindContact, IEEE: contact}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{})
+	hubtest.Pair(t, s, sr.Net, remote, contact)
 	ctx := context.Background()
 	for _, cmd := range []uint8{1, 1, 0} {
-		if err := sr.net.RemoteButton(ctx, remote, cmd); err != nil {
+		if err := sr.Net.RemoteButton(ctx, remote, cmd); err != nil {
 			t.Fatal(err)
 		}
 		want := map[uint8]string{0: "off", 1: "on"}[cmd]
-		e := waitFor(t, s.sub, func(e hub.StateChanged) bool { return e.IEEE == remote && e.Changed["action"] != nil })
+		e := hubtest.WaitFor(t, s.Sub, func(e hub.StateChanged) bool { return e.IEEE == remote && e.Changed["action"] != nil })
 		if e.Changed["action"] != want || e.State["action"] != want {
 			t.Errorf("action %v, want %q", e.Changed, want)
 		}
 	}
-	if d, _ := s.hub.Device(remote.String()); d.State["action"] != nil {
+	if d, _ := s.Hub.Device(remote.String()); d.State["action"] != nil {
 		t.Errorf("action kept in the state: %v", d.State)
 	}
-	if d, _ := s.hub.Device(contact.String()); d.State["contact"] != true {
+	if d, _ := s.Hub.Device(contact.String()); d.State["contact"] != true {
 		t.Errorf("contact after the interview: %v", d.State)
 	}
-	if err := sr.net.SetContact(ctx, contact, true); err != nil {
+	if err := sr.Net.SetContact(ctx, contact, true); err != nil {
 		t.Fatal(err)
 	}
-	e := waitFor(t, s.sub, func(e hub.StateChanged) bool { return e.IEEE == contact && e.Changed["contact"] != nil })
+	e := hubtest.WaitFor(t, s.Sub, func(e hub.StateChanged) bool { return e.IEEE == contact && e.Changed["contact"] != nil })
 	if e.Changed["contact"] != false {
 		t.Errorf("door opened: %v", e.Changed)
 	}
-	if err := sr.net.SetContact(ctx, contact, false); err != nil {
+	if err := sr.Net.SetContact(ctx, contact, false); err != nil {
 		t.Fatal(err)
 	}
-	if e := waitFor(t, s.sub, func(e hub.StateChanged) bool { return e.IEEE == contact && e.Changed["contact"] != nil }); e.Changed["contact"] != true {
+	if e := hubtest.WaitFor(t, s.Sub, func(e hub.StateChanged) bool { return e.IEEE == contact && e.Changed["contact"] != nil }); e.Changed["contact"] != true {
 		t.Errorf("door closed: %v", e.Changed)
 	}
 }
@@ -189,38 +190,38 @@ func TestRemoteAndContact(t *testing.T) {
 // and the network; force removes it without asking.
 func TestRemove(t *testing.T) {
 	dir := t.TempDir()
-	sr := startSim(t, fastSim(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
-	s := startStack(t, sr.net, filepath.Join(dir, "zhub.db"), nil)
-	pair(t, s, sr.net, dimmable, plug)
+	sr := hubtest.StartSim(t, hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: filepath.Join(dir, "zhub.db")})
+	hubtest.Pair(t, s, sr.Net, dimmable, plug)
 	ctx := context.Background()
-	if err := s.hub.Remove(ctx, dimmable.String(), false); err != nil {
+	if err := s.Hub.Remove(ctx, dimmable.String(), false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, s.sub, func(e hub.DeviceRemoved) bool { return e.IEEE == dimmable })
-	if _, err := s.hub.Device(dimmable.String()); !errors.Is(err, hub.ErrUnknownDevice) {
+	hubtest.WaitFor(t, s.Sub, func(e hub.DeviceRemoved) bool { return e.IEEE == dimmable })
+	if _, err := s.Hub.Device(dimmable.String()); !errors.Is(err, hub.ErrUnknownDevice) {
 		t.Errorf("removed device still known: %v", err)
 	}
 	// The device leaves a moment after it answered; the hub no longer
 	// tracks it, so poll the emulated network (bounded).
 	for deadline := time.Now().Add(guard); ; time.Sleep(5 * time.Millisecond) {
-		if info, _ := sr.net.Device(ctx, dimmable); !info.Joined {
+		if info, _ := sr.Net.Device(ctx, dimmable); !info.Joined {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the device did not leave the network")
 		}
 	}
-	if err := sr.net.Leave(ctx, plug); err != nil { // gone without telling
+	if err := sr.Net.Leave(ctx, plug); err != nil { // gone without telling
 		t.Fatal(err)
 	}
 	var ce *hub.CommandError
-	if err := s.hub.Remove(ctx, plug.String(), false); !errors.As(err, &ce) || !strings.Contains(err.Error(), "use force") {
+	if err := s.Hub.Remove(ctx, plug.String(), false); !errors.As(err, &ce) || !strings.Contains(err.Error(), "use force") {
 		t.Errorf("remove of an absent device without force: %v", err)
 	}
-	if err := s.hub.Remove(ctx, plug.String(), true); err != nil {
+	if err := s.Hub.Remove(ctx, plug.String(), true); err != nil {
 		t.Fatal(err)
 	}
-	devs, err := s.st.Devices(ctx)
+	devs, err := s.Store.Devices(ctx)
 	if err != nil || len(devs) != 0 {
 		t.Errorf("store still has %v (%v)", devs, err)
 	}
@@ -231,20 +232,20 @@ func TestRemove(t *testing.T) {
 // sees all of them in order.
 func TestHistoryAndSlowSubscriber(t *testing.T) {
 	dir := t.TempDir()
-	sr := startSim(t, fastSim(dir, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
-	s := startStack(t, sr.net, filepath.Join(dir, "zhub.db"), func(c *hub.Config) { c.HistoryRate = 1000 })
-	pair(t, s, sr.net, plug)
+	sr := hubtest.StartSim(t, hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: filepath.Join(dir, "zhub.db"), Tweak: func(c *hub.Config) { c.HistoryRate = 1000 }})
+	hubtest.Pair(t, s, sr.Net, plug)
 	ctx := context.Background()
-	slow := s.hub.Subscribe(1)
+	slow := s.Hub.Subscribe(1)
 	defer slow.Close()
 	from := time.Now()
 	const n = 200
-	if err := sr.net.Report(ctx, plug, n); err != nil {
+	if err := sr.Net.Report(ctx, plug, n); err != nil {
 		t.Fatal(err)
 	}
 	var states []string
 	for len(states) < n {
-		e := waitFor(t, s.sub, func(e hub.StateChanged) bool { return e.IEEE == plug && e.Changed["state"] != nil })
+		e := hubtest.WaitFor(t, s.Sub, func(e hub.StateChanged) bool { return e.IEEE == plug && e.Changed["state"] != nil })
 		states = append(states, e.Changed["state"].(string))
 	}
 	for i := 1; i < n; i++ {
@@ -255,7 +256,7 @@ func TestHistoryAndSlowSubscriber(t *testing.T) {
 	if slow.Dropped() == 0 {
 		t.Error("a subscriber that never reads dropped nothing")
 	}
-	pts, err := s.hub.History(ctx, plug.String(), "state", from, time.Time{}, 0)
+	pts, err := s.Hub.History(ctx, plug.String(), "state", from, time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,41 +275,41 @@ func TestHistoryAndSlowSubscriber(t *testing.T) {
 // TestPermitJoinVia opens joining through one router only; a device
 // pressed meanwhile joins and is interviewed. A non-router cannot admit.
 func TestPermitJoinVia(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable},
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable},
 		sim.DeviceSpec{Kind: sim.KindContact, IEEE: contact}, sim.DeviceSpec{Kind: sim.KindLight, IEEE: spareLight}))
-	s := startStack(t, sr.net, "", nil)
-	pair(t, s, sr.net, dimmable, contact)
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{})
+	hubtest.Pair(t, s, sr.Net, dimmable, contact)
 	ctx := context.Background()
-	if err := s.hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
+	if err := s.Hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.hub.PermitJoin(ctx, 30*time.Second, contact.String()); !errors.Is(err, hub.ErrInvalidValue) {
+	if err := s.Hub.PermitJoin(ctx, 30*time.Second, contact.String()); !errors.Is(err, hub.ErrInvalidValue) {
 		t.Errorf("permit join via an end device: %v", err)
 	}
-	if err := sr.net.Press(ctx, spareLight); err != nil {
+	if err := sr.Net.Press(ctx, spareLight); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.hub.PermitJoin(ctx, 30*time.Second, "kitchen_light"); err != nil {
+	if err := s.Hub.PermitJoin(ctx, 30*time.Second, "kitchen_light"); err != nil {
 		t.Fatal(err)
 	}
-	pj := waitFor(t, s.sub, func(e hub.PermitJoinChanged) bool { return e.Open && e.Via != "" })
+	pj := hubtest.WaitFor(t, s.Sub, func(e hub.PermitJoinChanged) bool { return e.Open && e.Via != "" })
 	if pj.Via != "kitchen_light" || pj.Until.IsZero() {
 		t.Errorf("permit join event %+v", pj)
 	}
-	if st := s.hub.Status(); st.PermitJoinUntil.IsZero() || st.PermitJoinVia != "kitchen_light" {
+	if st := s.Hub.Status(); st.PermitJoinUntil.IsZero() || st.PermitJoinVia != "kitchen_light" {
 		t.Errorf("status %+v", st)
 	}
-	e := waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+	e := hubtest.WaitFor(t, s.Sub, func(e hub.InterviewProgress) bool {
 		return e.IEEE == spareLight && e.Interview.State != hub.InterviewInProgress
 	})
 	if e.Interview.State != hub.InterviewSuccessful {
 		t.Errorf("spare light: %+v", e.Interview)
 	}
-	if err := s.hub.PermitJoin(ctx, 0, ""); err != nil {
+	if err := s.Hub.PermitJoin(ctx, 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, s.sub, func(e hub.PermitJoinChanged) bool { return !e.Open })
-	if st := s.hub.Status(); !st.PermitJoinUntil.IsZero() {
+	hubtest.WaitFor(t, s.Sub, func(e hub.PermitJoinChanged) bool { return !e.Open })
+	if st := s.Hub.Status(); !st.PermitJoinUntil.IsZero() {
 		t.Errorf("closed, but status says until %v", st.PermitJoinUntil)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
 	"github.com/zhubhq/zhub/zigbee/znp"
@@ -57,48 +58,48 @@ func nwkOf(t testing.TB, h *hub.Hub, name string) zigbee.NWK {
 // the state alone, unknown clusters are ignored, and the device and the
 // others keep working.
 func TestBadFramesAndValues(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(),
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(),
 		sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindTHSensor, IEEE: thSensor}))
-	s := startStack(t, sr.net, "", nil)
-	pair(t, s, sr.net, dimmable, thSensor)
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{})
+	hubtest.Pair(t, s, sr.Net, dimmable, thSensor)
 	ctx := context.Background()
-	light, sensor := nwkOf(t, s.hub, dimmable.String()), nwkOf(t, s.hub, thSensor.String())
-	before, _ := s.hub.Device(thSensor.String())
+	light, sensor := nwkOf(t, s.Hub, dimmable.String()), nwkOf(t, s.Hub, thSensor.String())
+	before, _ := s.Hub.Device(thSensor.String())
 
-	injectZCL(t, sr.net, light, 0x0008, "18 01 0A 0000 29 08") // an int16 cut in half
-	e := waitFor(t, s.sub, func(e hub.MessageRejected) bool { return true })
+	injectZCL(t, sr.Net, light, 0x0008, "18 01 0A 0000 29 08") // an int16 cut in half
+	e := hubtest.WaitFor(t, s.Sub, func(e hub.MessageRejected) bool { return true })
 	if e.IEEE != dimmable || e.Cluster != 0x0008 || e.Err == nil || !strings.Contains(e.Err.Error(), "truncated") {
 		t.Errorf("malformed frame: %+v", e)
 	}
-	injectZCL(t, sr.net, light, 0x0008, "18") // not even a ZCL header
-	if e := waitFor(t, s.sub, func(e hub.MessageRejected) bool { return true }); e.IEEE != dimmable {
+	injectZCL(t, sr.Net, light, 0x0008, "18") // not even a ZCL header
+	if e := hubtest.WaitFor(t, s.Sub, func(e hub.MessageRejected) bool { return true }); e.IEEE != dimmable {
 		t.Errorf("short frame: %+v", e)
 	}
 
-	injectZCL(t, sr.net, sensor, 0x0405, "18 02 0A 0000 21 983A") // humidity 150.00 %
-	e = waitFor(t, s.sub, func(e hub.MessageRejected) bool { return true })
+	injectZCL(t, sr.Net, sensor, 0x0405, "18 02 0A 0000 21 983A") // humidity 150.00 %
+	e = hubtest.WaitFor(t, s.Sub, func(e hub.MessageRejected) bool { return true })
 	if e.IEEE != thSensor || !errors.Is(e.Err, hub.ErrOutOfRange) || !strings.Contains(e.Err.Error(), "humidity") {
 		t.Errorf("out of range: %+v", e)
 	}
-	injectZCL(t, sr.net, sensor, 0xFC11, "1C 5F11 03 0A 0000 20 01") // manufacturer cluster
-	injectZCL(t, sr.net, sensor, 0x0402, "18 04 0A 0000 29 6C07")    // 19.00 °C, after all that
-	sc := waitFor(t, s.sub, func(e hub.StateChanged) bool { _, ok := e.Changed["temperature"]; return ok && e.IEEE == thSensor })
+	injectZCL(t, sr.Net, sensor, 0xFC11, "1C 5F11 03 0A 0000 20 01") // manufacturer cluster
+	injectZCL(t, sr.Net, sensor, 0x0402, "18 04 0A 0000 29 6C07")    // 19.00 °C, after all that
+	sc := hubtest.WaitFor(t, s.Sub, func(e hub.StateChanged) bool { _, ok := e.Changed["temperature"]; return ok && e.IEEE == thSensor })
 	if sc.State["temperature"] != 19.0 || sc.State["humidity"] != before.State["humidity"] {
 		t.Errorf("state after bad input: %v (humidity before %v)", sc.State, before.State["humidity"])
 	}
-	if got, err := s.hub.Set(ctx, dimmable.String(), map[string]any{"state": "on"}); err != nil || got["state"] != "ON" {
+	if got, err := s.Hub.Set(ctx, dimmable.String(), map[string]any{"state": "on"}); err != nil || got["state"] != "ON" {
 		t.Errorf("the light after bad input: %v %v", got, err)
 	}
-	st := s.hub.Status()
+	st := s.Hub.Status()
 	if st.Malformed != 2 || st.Rejected != 1 {
 		t.Errorf("status counters %+v", st)
 	}
 	// A source address no device has is counted and ignored.
-	injectZCL(t, sr.net, 0x7777, 0x0006, "18 05 0A 0000 10 01")
-	if got, err := s.hub.Set(ctx, dimmable.String(), map[string]any{"state": "OFF"}); err != nil || got["state"] != "OFF" {
+	injectZCL(t, sr.Net, 0x7777, 0x0006, "18 05 0A 0000 10 01")
+	if got, err := s.Hub.Set(ctx, dimmable.String(), map[string]any{"state": "OFF"}); err != nil || got["state"] != "OFF" {
 		t.Errorf("set after unknown source: %v %v", got, err)
 	}
-	if st := s.hub.Status(); st.UnknownSource != 1 {
+	if st := s.Hub.Status(); st.UnknownSource != 1 {
 		t.Errorf("unknown source count %d", st.UnknownSource)
 	}
 }
@@ -111,52 +112,52 @@ func TestBadFramesAndValues(t *testing.T) {
 func TestInterviewNeverAnswered(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "zhub.db")
-	cfg := fastSim(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote})
+	cfg := hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote})
 	cfg.AwakeTime = time.Nanosecond // asleep at once: frames wait for the next poll
 	cfg.PollInterval = time.Second
-	sr := startSim(t, cfg)
+	sr := hubtest.StartSim(t, cfg)
 	ctx := context.Background()
 
-	s := startStack(t, sr.net, db, func(c *hub.Config) {
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db, Tweak: func(c *hub.Config) {
 		c.CommandTimeout = 100 * time.Millisecond
 		c.InterviewAttempts = 2
 		c.InterviewRetryAfter = time.Hour // no resume within this phase
-	})
-	pair(t, s, sr.net, dimmable)
-	if err := sr.net.Press(ctx, remote); err != nil {
+	}})
+	hubtest.Pair(t, s, sr.Net, dimmable)
+	if err := sr.Net.Press(ctx, remote); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.hub.PermitJoin(ctx, time.Minute, ""); err != nil {
+	if err := s.Hub.PermitJoin(ctx, time.Minute, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+	hubtest.WaitFor(t, s.Sub, func(e hub.InterviewProgress) bool {
 		return e.IEEE == remote && e.Interview.State == hub.InterviewInProgress
 	})
 	// The stuck interview does not hold up the light.
-	if got, err := s.hub.Set(ctx, dimmable.String(), map[string]any{"brightness": 77}); err != nil || got["brightness"] != 77.0 {
+	if got, err := s.Hub.Set(ctx, dimmable.String(), map[string]any{"brightness": 77}); err != nil || got["brightness"] != 77.0 {
 		t.Errorf("set during a stuck interview: %v %v", got, err)
 	}
-	fail := waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+	fail := hubtest.WaitFor(t, s.Sub, func(e hub.InterviewProgress) bool {
 		return e.IEEE == remote && e.Interview.State == hub.InterviewFailed
 	})
 	if !strings.Contains(fail.Interview.Error, "no answer") || fail.Interview.Step == "" {
 		t.Errorf("failure event %+v", fail.Interview)
 	}
-	d, _ := s.hub.Device(remote.String())
+	d, _ := s.Hub.Device(remote.String())
 	if d.Interview.State != hub.InterviewFailed || d.Interview.Error == "" {
 		t.Errorf("device interview %+v", d.Interview)
 	}
-	s.stop()
+	s.Stop(t)
 
-	s = startStack(t, sr.net, db, func(c *hub.Config) { c.InterviewRetryAfter = -1 })
-	d, err := s.hub.Device(remote.String())
+	s = hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db, Tweak: func(c *hub.Config) { c.InterviewRetryAfter = -1 }})
+	d, err := s.Hub.Device(remote.String())
 	if err != nil || d.Interview.State != hub.InterviewFailed {
 		t.Fatalf("after restart: %+v %v", d.Interview, err)
 	}
-	if err := sr.net.RemoteButton(ctx, remote, 2); err != nil { // the remote wakes up and speaks
+	if err := sr.Net.RemoteButton(ctx, remote, 2); err != nil { // the remote wakes up and speaks
 		t.Fatal(err)
 	}
-	ok := waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+	ok := hubtest.WaitFor(t, s.Sub, func(e hub.InterviewProgress) bool {
 		return e.IEEE == remote && e.Interview.State != hub.InterviewInProgress
 	})
 	if ok.Interview.State != hub.InterviewSuccessful || ok.Definition == nil || findExpose(ok.Definition.Exposes, "action") == nil {
@@ -170,15 +171,15 @@ func TestInterviewNeverAnswered(t *testing.T) {
 // TestNames covers friendly names: duplicates, invalid names, lookups by
 // IEEE address, suggestions for typos.
 func TestNames(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}))
 	db := filepath.Join(t.TempDir(), "zhub.db")
-	s := startStack(t, sr.net, db, nil)
-	pair(t, s, sr.net, dimmable, plug)
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db})
+	hubtest.Pair(t, s, sr.Net, dimmable, plug)
 	ctx := context.Background()
-	if err := s.hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
+	if err := s.Hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
 		t.Fatal(err)
 	}
-	ev := waitFor(t, s.sub, func(e hub.DeviceRenamed) bool { return true })
+	ev := hubtest.WaitFor(t, s.Sub, func(e hub.DeviceRenamed) bool { return true })
 	if ev.From != dimmable.String() || ev.To != "kitchen_light" || ev.IEEE != dimmable {
 		t.Errorf("renamed event %+v", ev)
 	}
@@ -199,27 +200,27 @@ func TestNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.hub.Rename(ctx, tc.from, tc.to)
+			err := s.Hub.Rename(ctx, tc.from, tc.to)
 			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
 				t.Errorf("Rename(%q, %q) = %v, want %v", tc.from, tc.to, err, tc.want)
 			}
 		})
 	}
-	_, err := s.hub.Device("kitchen/lihgt")
+	_, err := s.Hub.Device("kitchen/lihgt")
 	var ue *hub.UnknownDeviceError
 	if !errors.As(err, &ue) || ue.Suggestion != "kitchen/light" || !strings.Contains(err.Error(), `did you mean "kitchen/light"`) {
 		t.Errorf("typo lookup: %v", err)
 	}
-	if _, err := s.hub.Device("garage_door"); !errors.As(err, &ue) || ue.Suggestion != "" {
+	if _, err := s.Hub.Device("garage_door"); !errors.As(err, &ue) || ue.Suggestion != "" {
 		t.Errorf("unrelated name: %v", err)
 	}
-	if _, err := s.hub.Set(ctx, "kitchen/lihgt", map[string]any{"state": "ON"}); !errors.Is(err, hub.ErrUnknownDevice) {
+	if _, err := s.Hub.Set(ctx, "kitchen/lihgt", map[string]any{"state": "ON"}); !errors.Is(err, hub.ErrUnknownDevice) {
 		t.Errorf("set on a typo: %v", err)
 	}
 	// Names survive a restart.
-	s.stop()
-	s = startStack(t, sr.net, db, nil)
-	if _, err := s.hub.Device("kitchen/coffee_plug"); err != nil {
+	s.Stop(t)
+	s = hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db})
+	if _, err := s.Hub.Device("kitchen/coffee_plug"); err != nil {
 		t.Error(err)
 	}
 }
@@ -227,24 +228,24 @@ func TestNames(t *testing.T) {
 // TestSetOnOfflineDevice is acceptance 4 for a command to a device that is
 // gone: a clear error naming the delivery failure and the offline state.
 func TestSetOnOfflineDevice(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}))
-	s := startStack(t, sr.net, "", nil)
-	pair(t, s, sr.net, plug, dimmable)
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug}, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{})
+	hubtest.Pair(t, s, sr.Net, plug, dimmable)
 	ctx := context.Background()
-	if err := s.hub.Rename(ctx, plug.String(), "coffee_plug"); err != nil {
+	if err := s.Hub.Rename(ctx, plug.String(), "coffee_plug"); err != nil {
 		t.Fatal(err)
 	}
-	if err := sr.net.Leave(ctx, plug); err != nil {
+	if err := sr.Net.Leave(ctx, plug); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, s.sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == plug && !e.Available })
-	_, err := s.hub.Set(ctx, "coffee_plug", map[string]any{"state": "ON"})
+	hubtest.WaitFor(t, s.Sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == plug && !e.Available })
+	_, err := s.Hub.Set(ctx, "coffee_plug", map[string]any{"state": "ON"})
 	var ce *hub.CommandError
 	if !errors.As(err, &ce) || !errors.Is(err, hub.ErrDeviceOffline) || !errors.Is(err, hub.ErrNotDelivered) ||
 		!strings.Contains(err.Error(), "offline") || !strings.Contains(err.Error(), "MAC_NO_ACK") {
 		t.Fatalf("set on an offline device: %v", err)
 	}
-	if _, err := s.hub.Set(ctx, dimmable.String(), map[string]any{"state": "TOGGLE"}); err != nil {
+	if _, err := s.Hub.Set(ctx, dimmable.String(), map[string]any{"state": "TOGGLE"}); err != nil {
 		t.Errorf("other device: %v", err)
 	}
 }
@@ -253,27 +254,27 @@ func TestSetOnOfflineDevice(t *testing.T) {
 // marked offline, then online again when it answers; a battery device
 // goes offline after the passive timeout without being pinged.
 func TestAvailability(t *testing.T) {
-	sr := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}))
-	s := startStack(t, sr.net, "", func(c *hub.Config) {
+	sr := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable}))
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{Tweak: func(c *hub.Config) {
 		c.ActiveTimeout = 30 * time.Millisecond
 		c.AvailabilityInterval = 10 * time.Millisecond
-	})
-	pair(t, s, sr.net, dimmable)
+	}})
+	hubtest.Pair(t, s, sr.Net, dimmable)
 	// The next two transmissions (the two ping attempts) get no MAC ACK.
-	if err := sr.net.FailConfirms(context.Background(), 0xE9, 0xE9); err != nil {
+	if err := sr.Net.FailConfirms(context.Background(), 0xE9, 0xE9); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, s.sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == dimmable && !e.Available })
-	waitFor(t, s.sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == dimmable && e.Available })
+	hubtest.WaitFor(t, s.Sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == dimmable && !e.Available })
+	hubtest.WaitFor(t, s.Sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == dimmable && e.Available })
 
-	sr2 := startSim(t, fastSim(t.TempDir(), sim.DeviceSpec{Kind: sim.KindTHSensor, IEEE: thSensor}))
-	s2 := startStack(t, sr2.net, "", func(c *hub.Config) {
+	sr2 := hubtest.StartSim(t, hubtest.SimConfig(t.TempDir(), sim.DeviceSpec{Kind: sim.KindTHSensor, IEEE: thSensor}))
+	s2 := hubtest.StartStack(t, sr2.Net, hubtest.Config{Tweak: func(c *hub.Config) {
 		c.PassiveTimeout = 30 * time.Millisecond
 		c.AvailabilityInterval = 10 * time.Millisecond
-	})
-	pair(t, s2, sr2.net, thSensor)
-	waitFor(t, s2.sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == thSensor && !e.Available })
-	if d, _ := s2.hub.Device(thSensor.String()); d.Available {
+	}})
+	hubtest.Pair(t, s2, sr2.Net, thSensor)
+	hubtest.WaitFor(t, s2.Sub, func(e hub.AvailabilityChanged) bool { return e.IEEE == thSensor && !e.Available })
+	if d, _ := s2.Hub.Device(thSensor.String()); d.Available {
 		t.Error("sensor still available")
 	}
 }
@@ -284,25 +285,25 @@ func TestAvailability(t *testing.T) {
 func TestInterviewResumesAfterRestart(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "zhub.db")
-	cfg := fastSim(dir, sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote})
+	cfg := hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindRemote, IEEE: remote})
 	cfg.AwakeTime = time.Nanosecond
 	cfg.PollInterval = 200 * time.Millisecond
-	sr := startSim(t, cfg)
+	sr := hubtest.StartSim(t, cfg)
 	ctx := context.Background()
-	s := startStack(t, sr.net, db, func(c *hub.Config) { c.CommandTimeout = time.Hour })
-	if err := sr.net.Press(ctx, remote); err != nil {
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db, Tweak: func(c *hub.Config) { c.CommandTimeout = time.Hour }})
+	if err := sr.Net.Press(ctx, remote); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.hub.PermitJoin(ctx, time.Minute, ""); err != nil {
+	if err := s.Hub.PermitJoin(ctx, time.Minute, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+	hubtest.WaitFor(t, s.Sub, func(e hub.InterviewProgress) bool {
 		return e.IEEE == remote && e.Interview.State == hub.InterviewInProgress
 	})
-	s.stop() // mid-interview: the first request waits for the next poll
+	s.Stop(t) // mid-interview: the first request waits for the next poll
 
-	s = startStack(t, sr.net, db, nil)
-	e := waitFor(t, s.sub, func(e hub.InterviewProgress) bool {
+	s = hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db})
+	e := hubtest.WaitFor(t, s.Sub, func(e hub.InterviewProgress) bool {
 		return e.IEEE == remote && e.Interview.State != hub.InterviewInProgress
 	})
 	if e.Interview.State != hub.InterviewSuccessful {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
@@ -29,13 +30,13 @@ import (
 // report and the store has committed.
 func BenchmarkReportIngest(b *testing.B) {
 	dir := b.TempDir()
-	cfg := fastSim(dir, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug})
+	cfg := hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindPlug, IEEE: plug})
 	cfg.StatePath = "" // the emulator's own state file is not what is measured
-	sr := startSim(b, cfg)
-	s := startStack(b, sr.net, filepath.Join(dir, "zhub.db"), nil)
-	pair(b, s, sr.net, plug)
+	sr := hubtest.StartSim(b, cfg)
+	s := hubtest.StartStack(b, sr.Net, hubtest.Config{DBPath: filepath.Join(dir, "zhub.db")})
+	hubtest.Pair(b, s, sr.Net, plug)
 	ctx := context.Background()
-	consumer := s.hub.Subscribe(1 << 16)
+	consumer := s.Hub.Subscribe(1 << 16)
 	defer consumer.Close()
 	var count atomic.Int64
 	tick := make(chan struct{}, 1)
@@ -60,7 +61,7 @@ func BenchmarkReportIngest(b *testing.B) {
 			select {
 			case <-tick:
 			case <-time.After(guard):
-				b.Fatalf("only %d of %d reports arrived (subscriber dropped %d, driver %+v, hub %+v)", count.Load(), want, consumer.Dropped(), s.drv.Stats(), s.hub.Status())
+				b.Fatalf("only %d of %d reports arrived (subscriber dropped %d, driver %+v, hub %+v)", count.Load(), want, consumer.Dropped(), s.Driver.Stats(), s.Hub.Status())
 			}
 		}
 	}
@@ -68,20 +69,20 @@ func BenchmarkReportIngest(b *testing.B) {
 	start := time.Now()
 	for sent := 0; sent < b.N; {
 		c := min(chunk, b.N-sent)
-		if err := sr.net.Report(ctx, plug, c); err != nil {
+		if err := sr.Net.Report(ctx, plug, c); err != nil {
 			b.Fatal(err)
 		}
 		sent += c
 		waitUntil(sent - window + chunk)
 	}
 	waitUntil(b.N)
-	if err := s.hub.Sync(ctx); err != nil {
+	if err := s.Hub.Sync(ctx); err != nil {
 		b.Fatal(err)
 	}
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "reports/s")
-	st := s.hub.Status()
+	st := s.Hub.Status()
 	b.ReportMetric(float64(st.HistoryDropped), "history-dropped")
 	b.ReportMetric(float64(consumer.Dropped()), "events-dropped")
 }
@@ -126,12 +127,12 @@ func (w *traceTimes) Write(p []byte) (int, error) {
 func BenchmarkSetLatency(b *testing.B) {
 	dir := b.TempDir()
 	tt := &traceTimes{ch: make(chan time.Time, 16)}
-	cfg := fastSim(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable})
+	cfg := hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable})
 	cfg.ConfirmDelay, cfg.DeviceDelay = 100*time.Microsecond, 100*time.Microsecond
 	cfg.Trace = tt
-	sr := startSim(b, cfg)
-	s := startStack(b, sr.net, filepath.Join(dir, "zhub.db"), nil)
-	pair(b, s, sr.net, dimmable)
+	sr := hubtest.StartSim(b, cfg)
+	s := hubtest.StartStack(b, sr.Net, hubtest.Config{DBPath: filepath.Join(dir, "zhub.db")})
+	hubtest.Pair(b, s, sr.Net, dimmable)
 	ctx := context.Background()
 	lat := make([]time.Duration, 0, b.N)
 	i := 0
@@ -141,7 +142,7 @@ func BenchmarkSetLatency(b *testing.B) {
 		}
 		i++
 		start := time.Now()
-		if _, err := s.hub.Set(ctx, dimmable.String(), map[string]any{"brightness": 100 + i%100}); err != nil {
+		if _, err := s.Hub.Set(ctx, dimmable.String(), map[string]any{"brightness": 100 + i%100}); err != nil {
 			b.Fatal(err)
 		}
 		select {
@@ -194,17 +195,17 @@ func (memStore) History(context.Context, zigbee.IEEE, string, time.Time, time.Ti
 func BenchmarkMemoryPerDevice(b *testing.B) {
 	const n = 500
 	dir := b.TempDir()
-	sr := startSim(b, fastSim(dir, sim.DeviceSpec{Kind: sim.KindColorLight, IEEE: colorLight}))
+	sr := hubtest.StartSim(b, hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindColorLight, IEEE: colorLight}))
 	var captured hub.StoredDevice
 	var state json.RawMessage
 	{
 		st := &captureStore{}
-		s := startStack(b, sr.net, "", func(c *hub.Config) { c.Store = st })
-		pair(b, s, sr.net, colorLight)
-		if err := s.hub.Sync(context.Background()); err != nil {
+		s := hubtest.StartStack(b, sr.Net, hubtest.Config{Tweak: func(c *hub.Config) { c.Store = st }})
+		hubtest.Pair(b, s, sr.Net, colorLight)
+		if err := s.Hub.Sync(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		s.stop()
+		s.Stop(b)
 		captured, state = st.last()
 	}
 	devs := make([]hub.StoredDevice, n)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
 
@@ -20,11 +21,11 @@ func TestJoinInterviewSetPersistRestart(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "zhub.db")
 	ctx := context.Background()
-	simCfg := fastSim(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable})
+	simCfg := hubtest.SimConfig(dir, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: dimmable})
 
-	sr := startSim(t, simCfg)
-	s := startStack(t, sr.net, db, nil)
-	defs := pair(t, s, sr.net, dimmable)
+	sr := hubtest.StartSim(t, simCfg)
+	s := hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db})
+	defs := hubtest.Pair(t, s, sr.Net, dimmable)
 
 	def := defs[dimmable]
 	if def == nil || def.Model != "TRADFRI bulb E27 WW 806lm" || def.Vendor != "IKEA of Sweden" {
@@ -35,27 +36,27 @@ func TestJoinInterviewSetPersistRestart(t *testing.T) {
 		t.Fatalf("no light with state and brightness in %s", mustJSON(def.Exposes))
 	}
 
-	if err := s.hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
+	if err := s.Hub.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.hub.Set(ctx, "kitchen_light", map[string]any{"brightness": 120, "transition": 0.5})
+	got, err := s.Hub.Set(ctx, "kitchen_light", map[string]any{"brightness": 120, "transition": 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got["brightness"] != 120.0 || got["state"] != "ON" {
 		t.Errorf("Set returned %v, want brightness 120 and state ON", got)
 	}
-	info, err := sr.net.Device(ctx, dimmable)
+	info, err := sr.Net.Device(ctx, dimmable)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Level != 120 || !info.OnOff {
 		t.Errorf("the virtual bulb is at level %d on=%v, want 120 on", info.Level, info.OnOff)
 	}
-	if err := s.hub.Sync(ctx); err != nil {
+	if err := s.Hub.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	states, err := s.st.States(ctx)
+	states, err := s.Store.States(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,15 +67,15 @@ func TestJoinInterviewSetPersistRestart(t *testing.T) {
 	if stored["brightness"] != 120.0 || stored["state"] != "ON" {
 		t.Errorf("stored state %v", stored)
 	}
-	before, _ := s.hub.Device("kitchen_light")
+	before, _ := s.Hub.Device("kitchen_light")
 
 	// Restart the whole daemon: hub, driver, store and the emulated dongle.
-	s.stop()
-	sr.stop(t)
-	sr = startSim(t, simCfg)
-	s = startStack(t, sr.net, db, nil)
+	s.Stop(t)
+	sr.Stop(t)
+	sr = hubtest.StartSim(t, simCfg)
+	s = hubtest.StartStack(t, sr.Net, hubtest.Config{DBPath: db})
 
-	d, err := s.hub.Device("kitchen_light")
+	d, err := s.Hub.Device("kitchen_light")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +88,16 @@ func TestJoinInterviewSetPersistRestart(t *testing.T) {
 	if findExpose(d.Definition.Exposes, "light") == nil {
 		t.Errorf("definition lost: %s", mustJSON(d.Definition))
 	}
-	st := s.hub.Status()
+	st := s.Hub.Status()
 	if st.Interviewing != 0 || st.Devices != 1 || !st.NetworkUp || st.Online != 1 {
 		t.Errorf("status after restart = %+v", st)
 	}
-	b, err := s.hub.Backup(ctx)
+	b, err := s.Hub.Backup(ctx)
 	if err != nil || uint16(b.PANID) != uint16(st.Network.PANID) || uint8(b.Channel) != uint8(st.Network.Channel) {
 		t.Errorf("backup %+v (%v), network %+v", b, err, st.Network)
 	}
 	// And it still works.
-	got, err = s.hub.Set(ctx, "kitchen_light", map[string]any{"brightness_percent": 20})
+	got, err = s.Hub.Set(ctx, "kitchen_light", map[string]any{"brightness_percent": 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestJoinInterviewSetPersistRestart(t *testing.T) {
 	}
 	for {
 		select {
-		case ev := <-s.sub.C():
+		case ev := <-s.Sub.C():
 			if ip, ok := ev.(hub.InterviewProgress); ok {
 				t.Errorf("re-interview after restart: %+v", ip)
 			}

@@ -57,6 +57,14 @@ var fences = []fence{
 		mod + "/zigbee/sim": "front doors never reach the emulator", mod + "/hub/store": "the local API goes through the hub",
 	}},
 	{pkg: mod + "/hub/auth", exact: true, banned: map[string]string{mod + "/hub/store": "auth declares the token store it consumes (authstore adapts it)"}},
+	{pkg: mod + "/hub/hubtest", banned: map[string]string{
+		mod + "/ws": "hubtest serves the front doors' tests, so it imports no front door", mod + "/mcp": "hubtest imports no front door",
+		mod + "/hub/mqttbridge": "hubtest imports no front door", mod + "/hub/localapi": "hubtest imports no front door",
+		mod + "/llm": "hubtest starts the hub, nothing above it", mod + "/cmd/": "hubtest starts the hub, nothing above it",
+	}},
+	// go list reports production imports only, so this holds every
+	// non-test package to it; tests are free to use hubtest.
+	{pkg: mod, banned: map[string]string{mod + "/hub/hubtest": "test helpers only: production code never starts the emulated test stack"}},
 }
 
 func TestDependencyFences(t *testing.T) {

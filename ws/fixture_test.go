@@ -20,19 +20,20 @@ import (
 	"github.com/zhubhq/zhub/hub"
 	"github.com/zhubhq/zhub/hub/auth"
 	"github.com/zhubhq/zhub/hub/auth/authstore"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
-	"github.com/zhubhq/zhub/zigbee/znp"
 )
 
 // guard bounds waits for things that must happen; it is a hang guard, not
 // a timing assertion.
-const guard = 30 * time.Second
+const guard = hubtest.Guard
 
 // The shared test network: the real ZNP driver and hub on the emulated
-// dongle, with three paired and named devices, and real tokens in SQLite.
+// dongle (hubtest), with three paired and named devices, and real tokens
+// in SQLite.
 var (
 	kitchenIEEE = sim.DefaultDevices()[1].IEEE // dimmable light
 	lampIEEE    = sim.DefaultDevices()[0].IEEE // colour light
@@ -64,91 +65,49 @@ func TestMain(m *testing.M) {
 	}
 	cancel()
 	if stop != nil {
-		stop()
+		if err := stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "ws test teardown:", err)
+			code = 1
+		}
 	}
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// setupEnv starts the shared network; stop waits for it after ctx ends.
-func setupEnv(ctx context.Context, dir string) (stop func(), err error) {
-	var wg sync.WaitGroup
-	var closers []func()
-	stop = func() {
-		wg.Wait()
+// setupEnv starts the shared network (its hub has no store); stop stops
+// it and closes the token store.
+func setupEnv(ctx context.Context, dir string) (stop func() error, err error) {
+	var closers []func() error
+	stop = func() error {
+		var errs []error
 		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
+			errs = append(errs, closers[i]())
 		}
+		return errors.Join(errs...)
 	}
-	n, err := sim.New(sim.Config{StatePath: filepath.Join(dir, "sim.json"),
-		Devices:      []sim.DeviceSpec{{Kind: sim.KindColorLight, IEEE: lampIEEE}, {Kind: sim.KindDimmable, IEEE: kitchenIEEE}, {Kind: sim.KindTHSensor, IEEE: sensorIEEE}},
-		ConfirmDelay: time.Millisecond, DeviceDelay: 2 * time.Millisecond, ResetDelay: 5 * time.Millisecond, Seed: 1})
+	sm, err := hubtest.NewSim(hubtest.SimConfig(dir,
+		sim.DeviceSpec{Kind: sim.KindColorLight, IEEE: lampIEEE}, sim.DeviceSpec{Kind: sim.KindDimmable, IEEE: kitchenIEEE},
+		sim.DeviceSpec{Kind: sim.KindTHSensor, IEEE: sensorIEEE}))
 	if err != nil {
 		return stop, err
 	}
-	wg.Go(func() { _ = n.Run(ctx) })
-	drv, err := znp.New(znp.Config{Open: n.OpenZNP, ZDOTimeout: 2 * time.Second, ConfirmTimeout: 2 * time.Second, MaxTransactions: 32})
+	closers = append(closers, sm.Close)
+	stack, err := hubtest.NewStack(ctx, sm.Net, hubtest.Config{})
 	if err != nil {
 		return stop, err
 	}
-	h, err := hub.New(hub.Config{Coordinator: drv, CommandTimeout: 2 * time.Second, InterviewBackoff: 10 * time.Millisecond})
-	if err != nil {
-		return stop, err
-	}
-	sub := h.Subscribe(4096)
-	defer sub.Close()
-	wg.Go(func() { _ = drv.Run(ctx) })
-	wg.Go(func() { _ = h.Run(ctx) })
-	<-h.Ready()
-	wait := func(ok func(hub.Event) bool) error {
-		t := time.NewTimer(guard)
-		defer t.Stop()
-		for {
-			select {
-			case ev := <-sub.C():
-				if ok(ev) {
-					return nil
-				}
-			case <-t.C:
-				return errors.New("setup: timed out waiting for the hub")
-			}
-		}
-	}
-	if err := wait(func(e hub.Event) bool { ne, ok := e.(hub.NetworkChanged); return ok && ne.Up }); err != nil {
-		return stop, err
-	}
+	closers = append(closers, stack.Close)
 	names := map[zigbee.IEEE]string{kitchenIEEE: "kitchen_light", lampIEEE: "living_room_lamp", sensorIEEE: "bedroom_sensor"}
-	for ieee := range names {
-		if err := n.Press(ctx, ieee); err != nil {
-			return stop, err
-		}
-	}
-	if err := h.PermitJoin(ctx, time.Minute, ""); err != nil {
-		return stop, err
-	}
-	done := map[zigbee.IEEE]bool{}
-	err = wait(func(e hub.Event) bool {
-		if ip, ok := e.(hub.InterviewProgress); ok && ip.Interview.State == hub.InterviewSuccessful {
-			done[ip.IEEE] = true
-		}
-		return len(done) == len(names)
-	})
+	_, err = stack.Pair(ctx, sm.Net, hubtest.Pairing{Devices: []zigbee.IEEE{lampIEEE, kitchenIEEE, sensorIEEE}, Names: names})
+	stack.Sub.Close() // nobody reads it after the setup
 	if err != nil {
 		return stop, err
-	}
-	if err := h.PermitJoin(ctx, 0, ""); err != nil {
-		return stop, err
-	}
-	for ieee, name := range names {
-		if err := h.Rename(ctx, ieee.String(), name); err != nil {
-			return stop, err
-		}
 	}
 	st, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "zhub.db")})
 	if err != nil {
 		return stop, err
 	}
-	closers = append(closers, func() { _ = st.Close(context.Background()) })
+	closers = append(closers, func() error { return st.Close(context.Background()) })
 	tokens, err := auth.New(auth.Config{Store: authstore.Store{S: st}})
 	if err != nil {
 		return stop, err
@@ -157,7 +116,7 @@ func setupEnv(ctx context.Context, dir string) (stop func(), err error) {
 	if err != nil {
 		return stop, err
 	}
-	env = &testEnv{net: n, hub: h, tokens: tokens, secret: secret}
+	env = &testEnv{net: sm.Net, hub: stack.Hub, tokens: tokens, secret: secret}
 	return stop, nil
 }
 

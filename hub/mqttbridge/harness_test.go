@@ -6,30 +6,23 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/mqttbridge"
 	"github.com/zhubhq/zhub/hub/mqttbridge/mqtttest"
-	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
-	"github.com/zhubhq/zhub/zigbee/znp"
 )
 
 // guard bounds waits for things that must happen (a hang guard, not a
 // timing assertion).
-const guard = 30 * time.Second
+const guard = hubtest.Guard
 
 // Addresses of sim.DefaultDevices.
 var (
@@ -40,29 +33,17 @@ var (
 	remote   = sim.DefaultDevices()[5].IEEE
 )
 
-func testLogger(t testing.TB) *slog.Logger {
-	if os.Getenv("MQTT_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// env is the real stack: the emulated dongle, the ZNP driver, a SQLite
-// store, the hub, a broker (mosquitto or embedded) and the bridge.
+// env is the real stack (hubtest: the emulated dongle, the ZNP driver, a
+// SQLite store, the hub), a broker (mosquitto or embedded) and the bridge.
 type env struct {
 	t      testing.TB
 	net    *sim.Network
-	drv    *znp.Driver
 	hub    *hub.Hub
-	st     *store.Store
-	sub    *hub.Subscription
 	broker *mqtttest.Broker
 	bridge *mqttbridge.Bridge
 	status chan mqttbridge.Status
 	trace  *afTrace
-	stopHW context.CancelFunc
 	stopBr context.CancelFunc
-	hw     *errgroup.Group
 	brDone chan error
 }
 
@@ -82,59 +63,28 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.devices == nil {
 		o.devices = sim.DefaultDevices()
 	}
-	dir := t.TempDir()
 	e := &env{t: t, status: make(chan mqttbridge.Status, 64)}
-	scfg := sim.Config{StatePath: filepath.Join(dir, "sim.json"), Devices: o.devices,
-		ConfirmDelay: time.Millisecond, DeviceDelay: 2 * time.Millisecond, ResetDelay: 5 * time.Millisecond, Seed: 1}
 	if o.trace {
 		e.trace = newAFTrace()
-		scfg.Trace = e.trace
 	}
-	if o.simTweak != nil {
-		o.simTweak(&scfg)
-	}
-	n, err := sim.New(scfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.net = n
-	ctx, cancel := context.WithCancel(context.Background())
-	e.stopHW = cancel
-	e.hw = &errgroup.Group{}
-	e.hw.Go(func() error { return n.Run(ctx) })
-	drv, err := znp.New(znp.Config{Open: n.OpenZNP, Logger: testLogger(t).With("module", "znp"),
-		ZDOTimeout: 2 * time.Second, ConfirmTimeout: 2 * time.Second, MaxTransactions: 32})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.drv = drv
-	st, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "zhub.db"), Durability: store.DurableProcessCrash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.st = st
-	hcfg := hub.Config{Coordinator: drv, Store: storeAdapter{st}, Logger: testLogger(t).With("module", "hub"),
-		CommandTimeout: 2 * time.Second, InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond}
-	if o.hubTweak != nil {
-		o.hubTweak(&hcfg)
-	}
-	h, err := hub.New(hcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.hub = h
-	e.sub = h.Subscribe(1 << 16)
-	e.hw.Go(func() error { return drv.Run(ctx) })
-	e.hw.Go(func() error { return h.Run(ctx) })
-	t.Cleanup(e.stop)
-	<-h.Ready()
-	waitEvent(t, e.sub, func(ev hub.NetworkChanged) bool { return ev.Up })
-	if !o.noPair {
-		e.pair(o.devices)
-		if _, err := h.Device(dimmable.String()); err == nil {
-			if err := h.Rename(ctx, dimmable.String(), "kitchen_light"); err != nil {
-				t.Fatal(err)
+	stack := hubtest.Start(t, hubtest.Options{Devices: o.devices, Hub: o.hubTweak, Events: 1 << 16,
+		Sim: func(c *sim.Config) {
+			if e.trace != nil {
+				c.Trace = e.trace
 			}
+			if o.simTweak != nil {
+				o.simTweak(c)
+			}
+		}})
+	e.net, e.hub = stack.Net, stack.Hub
+	t.Cleanup(e.stopBridge)
+	if !o.noPair {
+		p := hubtest.Pairing{Names: map[zigbee.IEEE]string{dimmable: "kitchen_light"}, Retry: true}
+		for _, d := range o.devices {
+			p.Devices = append(p.Devices, d.IEEE)
+		}
+		if _, err := stack.Pair(context.Background(), e.net, p); err != nil {
+			t.Fatal(err)
 		}
 	}
 	e.broker = mqtttest.Start(t)
@@ -151,7 +101,7 @@ func (e *env) startBridge(tweak func(*mqttbridge.Config)) {
 		Hub: e.hub, URL: e.broker.URL(), BaseTopic: "zhub", Retain: true,
 		HADiscovery: true, HABirthDelay: 10 * time.Millisecond, HARenameDelay: 10 * time.Millisecond,
 		MaxReconnect: 100 * time.Millisecond, Version: "test",
-		Logger: testLogger(e.t).With("module", "mqtt"),
+		Logger: hubtest.Logger(e.t).With("module", "mqtt"),
 		OnStatus: func(s mqttbridge.Status) {
 			select {
 			case e.status <- s:
@@ -185,72 +135,6 @@ func (e *env) stopBridge() {
 	}
 }
 
-func (e *env) stop() {
-	e.stopBridge()
-	if e.stopHW == nil {
-		return
-	}
-	e.stopHW()
-	e.stopHW = nil
-	if err := e.hw.Wait(); err != nil {
-		e.t.Errorf("stack: %v", err)
-	}
-	if err := e.st.Close(context.Background()); err != nil {
-		e.t.Errorf("store close: %v", err)
-	}
-}
-
-// waitEvent returns the next event of type T that ok accepts.
-func waitEvent[T hub.Event](t testing.TB, sub *hub.Subscription, ok func(T) bool) T {
-	t.Helper()
-	timer := time.NewTimer(guard)
-	defer timer.Stop()
-	for {
-		select {
-		case ev, open := <-sub.C():
-			if !open {
-				t.Fatalf("subscription closed while waiting for %T", *new(T))
-			}
-			if e, is := ev.(T); is && ok(e) {
-				return e
-			}
-		case <-timer.C:
-			t.Fatalf("no %T within %v", *new(T), guard)
-		}
-	}
-}
-
-// pair joins and interviews the devices.
-func (e *env) pair(specs []sim.DeviceSpec) {
-	e.t.Helper()
-	ctx := context.Background()
-	want := map[zigbee.IEEE]bool{}
-	for _, s := range specs {
-		if err := e.net.Press(ctx, s.IEEE); err != nil {
-			e.t.Fatal(err)
-		}
-		want[s.IEEE] = true
-	}
-	if err := e.hub.PermitJoin(ctx, time.Minute, ""); err != nil {
-		e.t.Fatal(err)
-	}
-	for len(want) > 0 {
-		ev := waitEvent(e.t, e.sub, func(ev hub.InterviewProgress) bool {
-			return ev.Interview.State == hub.InterviewSuccessful || ev.Interview.State == hub.InterviewFailed
-		})
-		if ev.Interview.State == hub.InterviewFailed {
-			// Retry once: a sleepy device may miss a step.
-			if err := e.hub.Interview(ctx, ev.IEEE.String()); err != nil {
-				e.t.Fatalf("interview of %v failed: %v", ev.IEEE, err)
-			}
-		}
-		delete(want, ev.IEEE)
-	}
-	if err := e.hub.PermitJoin(ctx, 0, ""); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // client connects a recording client subscribed to everything.
 func (e *env) client(id string, filters ...string) *mqtttest.Client {
 	e.t.Helper()
@@ -275,82 +159,6 @@ func decode(t testing.TB, b []byte) map[string]any {
 		t.Fatalf("payload %q: %v", b, err)
 	}
 	return m
-}
-
-// storeAdapter adapts the SQLite store to hub.Store, as cmd/zhub does.
-type storeAdapter struct{ s *store.Store }
-
-func (a storeAdapter) LoadDevices(ctx context.Context) ([]hub.StoredDevice, error) {
-	devs, err := a.s.Devices(ctx)
-	if err != nil {
-		return nil, err
-	}
-	states, err := a.s.States(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []hub.StoredDevice
-	for _, d := range devs {
-		ieee, err := zigbee.ParseIEEE(d.IEEE)
-		if err != nil {
-			return nil, err
-		}
-		sd := hub.StoredDevice{IEEE: ieee, NWK: zigbee.NWK(d.NWK), FriendlyName: d.FriendlyName, Model: d.Model, Vendor: d.Vendor, Data: d.Data}
-		if st, ok := states[d.IEEE]; ok {
-			sd.State, sd.StateAt = st.State, st.UpdatedAt
-		}
-		out = append(out, sd)
-	}
-	return out, nil
-}
-
-// SaveDevices and SaveStates queue their writes in parallel: the store
-// commits what is queued in one transaction.
-func (a storeAdapter) SaveDevices(ctx context.Context, devices []hub.StoredDevice) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(64)
-	for _, d := range devices {
-		g.Go(func() error {
-			return a.s.PutDevice(gctx, store.Device{IEEE: d.IEEE.String(), NWK: uint16(d.NWK), FriendlyName: d.FriendlyName, Model: d.Model, Vendor: d.Vendor, Data: d.Data})
-		})
-	}
-	return g.Wait()
-}
-
-func (a storeAdapter) DeleteDevice(ctx context.Context, ieee zigbee.IEEE) error {
-	if err := a.s.DeleteDevice(ctx, ieee.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
-}
-
-func (a storeAdapter) SaveStates(ctx context.Context, states []hub.StoredState) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(64)
-	for _, s := range states {
-		g.Go(func() error { return a.s.PutState(gctx, s.IEEE.String(), s.State, s.At) })
-	}
-	return g.Wait()
-}
-
-func (a storeAdapter) AppendHistory(ctx context.Context, points []hub.HistoryPoint) error {
-	pts := make([]store.HistoryPoint, len(points))
-	for i, p := range points {
-		pts[i] = store.HistoryPoint{IEEE: p.IEEE.String(), Property: p.Property, At: p.At, Value: p.Value}
-	}
-	return a.s.AppendHistory(ctx, pts...)
-}
-
-func (a storeAdapter) History(ctx context.Context, ieee zigbee.IEEE, property string, from, to time.Time, limit int) ([]hub.HistoryPoint, error) {
-	pts, err := a.s.History(ctx, ieee.String(), property, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hub.HistoryPoint, len(pts))
-	for i, p := range pts {
-		out[i] = hub.HistoryPoint{IEEE: ieee, Property: p.Property, At: p.At, Value: p.Value}
-	}
-	return out, nil
 }
 
 // afRequest is an AF data request the host wrote to the dongle.
