@@ -83,6 +83,11 @@ func (d *daemon) components() map[string]localapi.Component {
 	for name, c := range rep.Components {
 		out[name] = localapi.Component{State: c.State, Error: c.LastError, Since: c.Since, Detail: maps.Clone(c.Detail)}
 	}
+	if gw := d.liveGateway.Load(); gw != nil {
+		out["websocket"] = localapi.Component{State: ws.StateOK, Detail: map[string]any{
+			"clients": gw.Connections(), "slow_clients_closed": gw.SlowClients(),
+		}}
+	}
 	return out
 }
 

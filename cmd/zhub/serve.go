@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -73,6 +74,9 @@ type daemon struct {
 	// gateway and the local API (see authTokens in ws.go).
 	tokens  *auth.Tokens
 	gateway *ws.Gateway // the WebSocket gateway and web UI, or nil
+	// liveGateway is gateway for `zhub status`, which the local API reads
+	// concurrently from the moment it serves (before the gateway exists).
+	liveGateway atomic.Pointer[ws.Gateway]
 	// localAPI serves the CLI on the unix socket (see localapi.go).
 	localAPI *localapi.Server
 	// mcp is the device context (tools and resources, see mcp.go), or nil

@@ -74,6 +74,7 @@ func (d *daemon) startGateway(ctx context.Context, g *errgroup.Group) error {
 		return err
 	}
 	d.gateway = gw
+	d.liveGateway.Store(gw)
 	d.http.Mount(gw)
 	g.Go(func() error { return gw.Run(ctx) })
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/ws"
 )
 
@@ -140,6 +141,15 @@ func TestFirstStartLoginLink(t *testing.T) {
 	var welcome ws.Response
 	if err := wc.ReadJSON(&welcome); err != nil || welcome.Chunk == nil || welcome.Chunk.Metadata["client"] != "initial" {
 		t.Errorf("welcome %+v %v", welcome, err)
+	}
+	// `zhub status` counts the connected WebSocket clients.
+	lc := &localapi.Client{Socket: filepath.Join(dataDir, "zhub.sock")}
+	st, err := lc.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := st.Components["websocket"]; !ok || c.State != "ok" || c.Detail["clients"] != float64(1) {
+		t.Errorf("status components.websocket = %+v, want state ok with 1 client", c)
 	}
 	wc.Close()
 	if _, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil); err == nil {
