@@ -2,7 +2,6 @@ package anthropic_test
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
@@ -29,21 +28,17 @@ var adapter = llmtest.Adapter{Name: "anthropic", Ext: ".sse",
 func request() llm.Request { return llmtest.DeviceRequest() }
 
 func TestStream(t *testing.T) {
-	tests := []struct {
-		name    string
-		fixture string
-		want    []llm.Event
-	}{
-		{"text", "text.sse", []llm.Event{
+	adapter.CheckStreams(t, []llmtest.StreamCase{
+		{Name: "text", Fixture: "text.sse", Want: []llm.Event{
 			llm.TextDelta{Text: "Done — "}, llm.TextDelta{Text: "the light is at 30%."},
 			llm.Usage{InputTokens: 812, OutputTokens: 14}, llm.Done{Reason: llm.StopEnd, Raw: "end_turn"},
 		}},
-		{"tool call in fragments", "tool_fragments.sse", []llm.Event{
+		{Name: "tool call in fragments", Fixture: "tool_fragments.sse", Want: []llm.Event{
 			llm.TextDelta{Text: "Dimming the kitchen light."},
 			llm.ToolCall{ID: "toolu_01A", Name: "set_device", Arguments: json.RawMessage(`{"name": "kitchen_light", "values": {"brightness": 76}}`)},
 			llm.Usage{InputTokens: 812, OutputTokens: 64}, llm.Done{Reason: llm.StopToolUse, Raw: "tool_use"},
 		}},
-		{"parallel tool calls and one without input", "parallel.sse", []llm.Event{
+		{Name: "parallel tool calls and one without input", Fixture: "parallel.sse", Want: []llm.Event{
 			llm.ToolCall{ID: "toolu_01A", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
 			llm.ToolCall{ID: "toolu_01B", Name: "get_device", Arguments: json.RawMessage(`{"name":"front_door"}`)},
 			llm.ToolCall{ID: "toolu_01C", Name: "list_rooms", Arguments: json.RawMessage(`{}`)},
@@ -52,22 +47,10 @@ func TestStream(t *testing.T) {
 		// A proxy that drops the event: lines loses nothing: events are
 		// told apart by the type key of their data (the SDK used to skip
 		// them, so the answer came out empty).
-		{"events without event lines", "no_event_lines.sse", []llm.Event{
+		{Name: "events without event lines", Fixture: "no_event_lines.sse", Want: []llm.Event{
 			llm.TextDelta{Text: "lost"}, llm.Usage{InputTokens: 812, OutputTokens: 1}, llm.Done{Reason: llm.StopOther},
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := llmtest.NewServer(t, "testdata", tt.fixture)
-			got, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
-			if err != nil {
-				t.Fatalf("stream: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("events\n got %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestRequestWireFormat(t *testing.T) {

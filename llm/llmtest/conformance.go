@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -162,5 +163,27 @@ func (a Adapter) CheckLoop(t *testing.T, wantIDs []string) {
 		if i > 0 && at < strings.Index(body, ids[i-1]) {
 			t.Errorf("results out of order in %s", body)
 		}
+	}
+}
+
+// StreamCase is one answer fixture and the events it must turn into.
+type StreamCase struct {
+	Name, Fixture string
+	Want          []llm.Event
+}
+
+// CheckStreams replays each fixture and compares the events, in order.
+func (a Adapter) CheckStreams(t *testing.T, cases []StreamCase) {
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			srv := NewServer(t, "testdata", tt.Fixture)
+			got, err := Collect(a.New(t, srv, 0).Stream(t.Context(), DeviceRequest()))
+			if err != nil {
+				t.Fatalf("stream: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.Want) {
+				t.Errorf("events\n got %#v\nwant %#v", got, tt.Want)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package ollama_test
 import (
 	"encoding/json"
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
@@ -31,36 +30,20 @@ func request() llm.Request { return llmtest.DeviceRequest() }
 
 func TestStream(t *testing.T) {
 	usage := llm.Usage{InputTokens: 169, OutputTokens: 15}
-	tests := []struct {
-		name    string
-		fixture string
-		want    []llm.Event
-	}{
-		{"text", "text.ndjson", []llm.Event{
+	adapter.CheckStreams(t, []llmtest.StreamCase{
+		{Name: "text", Fixture: "text.ndjson", Want: []llm.Event{
 			llm.TextDelta{Text: "Done — "}, llm.TextDelta{Text: "the light is at 30%."}, usage, llm.Done{Reason: llm.StopEnd, Raw: "stop"},
 		}},
-		{"tool call (thinking ignored)", "tool_call.ndjson", []llm.Event{
+		{Name: "tool call (thinking ignored)", Fixture: "tool_call.ndjson", Want: []llm.Event{
 			llm.ToolCall{ID: "ollama_1", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
 			usage, llm.Done{Reason: llm.StopToolUse, Raw: "stop"},
 		}},
-		{"parallel tool calls", "parallel.ndjson", []llm.Event{
+		{Name: "parallel tool calls", Fixture: "parallel.ndjson", Want: []llm.Event{
 			llm.ToolCall{ID: "call_k1", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
 			llm.ToolCall{ID: "call_k2", Name: "get_device", Arguments: json.RawMessage(`{"name":"front_door"}`)},
 			usage, llm.Done{Reason: llm.StopToolUse, Raw: "stop"},
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := llmtest.NewServer(t, "testdata", tt.fixture)
-			got, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
-			if err != nil {
-				t.Fatalf("stream: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("events\n got %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestRequestWireFormat(t *testing.T) {

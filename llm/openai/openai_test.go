@@ -30,37 +30,21 @@ var adapter = llmtest.Adapter{Name: "openai", Ext: ".sse",
 func request() llm.Request { return llmtest.DeviceRequest() }
 
 func TestStream(t *testing.T) {
-	tests := []struct {
-		name    string
-		fixture string
-		want    []llm.Event
-	}{
-		{"text", "text.sse", []llm.Event{
+	adapter.CheckStreams(t, []llmtest.StreamCase{
+		{Name: "text", Fixture: "text.sse", Want: []llm.Event{
 			llm.TextDelta{Text: "Done — "}, llm.TextDelta{Text: "the light is at 30%."},
 			llm.Usage{InputTokens: 812, OutputTokens: 14}, llm.Done{Reason: llm.StopEnd, Raw: "stop"},
 		}},
-		{"tool call in fragments", "tool_fragments.sse", []llm.Event{
+		{Name: "tool call in fragments", Fixture: "tool_fragments.sse", Want: []llm.Event{
 			llm.ToolCall{ID: "call_abc", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
 			llm.Usage{InputTokens: 900, OutputTokens: 31}, llm.Done{Reason: llm.StopToolUse, Raw: "tool_calls"},
 		}},
-		{"parallel tool calls", "parallel.sse", []llm.Event{
+		{Name: "parallel tool calls", Fixture: "parallel.sse", Want: []llm.Event{
 			llm.ToolCall{ID: "call_abc", Name: "set_device", Arguments: json.RawMessage(`{"name":"kitchen_light","values":{"brightness":76}}`)},
 			llm.ToolCall{ID: "call_def", Name: "get_device", Arguments: json.RawMessage(`{"name":"front_door"}`)},
 			llm.Done{Reason: llm.StopToolUse, Raw: "tool_calls"},
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := llmtest.NewServer(t, "testdata", tt.fixture)
-			got, err := llmtest.Collect(newProvider(t, srv, 0).Stream(t.Context(), request()))
-			if err != nil {
-				t.Fatalf("stream: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("events\n got %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestRequestWireFormat(t *testing.T) {
