@@ -8,20 +8,13 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // ezspSpecific is the stack_specific.ezsp object of a backup (zigpy's
 // field: the hashed trust-center link key, ezsp.md §12).
 type ezspSpecific struct {
 	HashedTCLK string `json:"hashed_tclk,omitempty"`
-}
-
-func marshalBackup(b *zigbee.Backup) ([]byte, error) {
-	data, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("ezsp: encode backup: %w", err)
-	}
-	return append(data, '\n'), nil
 }
 
 // Backup reads the network parameters, the network key with its sequence
@@ -35,11 +28,6 @@ func (d *Driver) Backup(ctx context.Context) (*zigbee.Backup, error) {
 	return s.backup(ctx)
 }
 
-type restoreRequest struct {
-	backup *zigbee.Backup
-	done   chan error
-}
-
 // Restore writes b to the NCP and restarts the network from it: the NCP
 // leaves its network (NetworkDown), the NWK frame counter is set to the
 // backup's plus zigbee.FrameCounterMargin before the security state (with
@@ -49,30 +37,10 @@ type restoreRequest struct {
 // of an EmberZNet NCP is a chip token and stays; devices that cached the
 // old one may need to re-pair.
 func (d *Driver) Restore(ctx context.Context, b *zigbee.Backup) error {
-	if b == nil {
-		return fmt.Errorf("ezsp: restore: %w: no backup", zigbee.ErrBadBackup)
-	}
-	if err := b.Validate(); err != nil {
+	return d.restores.Submit(ctx, b, func() error {
+		_, err := d.active()
 		return err
-	}
-	if b.Key().IsWellKnown() {
-		return fmt.Errorf("ezsp: restore: %w: the backup's network key is a published default key", zigbee.ErrBadBackup)
-	}
-	if _, err := d.active(); err != nil {
-		return err
-	}
-	req := restoreRequest{backup: b, done: make(chan error, 1)}
-	select {
-	case d.restoreCh <- req:
-	case <-ctx.Done():
-		return fmt.Errorf("ezsp: restore: %w", ctx.Err())
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("ezsp: restore: %w", ctx.Err())
-	}
+	})
 }
 
 // backup reads a backup from the NCP.
@@ -129,8 +97,8 @@ func (s *session) restore(ctx context.Context, b *zigbee.Backup) error {
 		}
 	}
 	fc := b.NetworkKey.FrameCounter + zigbee.FrameCounterMargin
-	p := netParams{pan: zigbee.PANID(b.PANID), ext: zigbee.ExtPANID(b.ExtPANID), channel: b.Channel, key: b.Key(),
-		updateID: b.NWKUpdateID, keySeq: b.NetworkKey.SequenceNumber, fc: &fc}
+	p := netParams{NetworkParams: driverkit.NetworkParams{PANID: zigbee.PANID(b.PANID), ExtPANID: zigbee.ExtPANID(b.ExtPANID),
+		Channel: b.Channel, Key: b.Key()}, updateID: b.NWKUpdateID, keySeq: b.NetworkKey.SequenceNumber, fc: &fc}
 	for _, c := range b.ChannelMask {
 		if zigbee.Channel(c).Valid() {
 			p.mask |= zigbee.Channel(c).Mask()
@@ -147,7 +115,7 @@ func (s *session) restore(ctx context.Context, b *zigbee.Backup) error {
 	if err := s.form(ctx, p, b); err != nil {
 		return err
 	}
-	s.log.Info("backup restored", "event", "backup_restored", "pan_id", p.pan.String(), "channel", int(p.channel),
+	s.log.Info("backup restored", "event", "backup_restored", "pan_id", p.PANID.String(), "channel", int(p.Channel),
 		"frame_counter", fc)
 	return nil
 }

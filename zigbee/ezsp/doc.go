@@ -25,7 +25,10 @@
 //     goroutine. Callbacks that answer a request (messageSentHandler, ZDO
 //     responses, stack status) go to waiters registered before the request
 //     is sent; the rest become events, queued so that a slow event consumer
-//     never stalls confirmations.
+//     never stalls confirmations. The reconnecting Run loop, the event
+//     stream, the serve loop with restores and permit-join renewal and the
+//     backup file come from zigbee/internal/driverkit, shared with
+//     zigbee/znp.
 //
 // Reference: shared/protocol/ezsp.md and the vectors in
 // shared/protocol/vectors/ezsp. The framing and command tables are shared

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/ezsp/ash"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // Driver defaults.
@@ -107,27 +108,23 @@ type Config struct {
 // Driver is a zigbee.Coordinator for Silicon Labs EmberZNet NCPs speaking
 // EZSP v13 (EmberZNet 7.4) or newer.
 type Driver struct {
-	cfg    Config
-	log    *slog.Logger
-	events chan zigbee.Event
-	txSem  chan struct{}
-	ran    atomic.Bool
-
-	restoreCh chan restoreRequest
-	pjKick    chan struct{}
-
-	emitMu       sync.RWMutex
-	eventsClosed bool
-	stopping     chan struct{}
+	cfg        Config
+	log        *slog.Logger
+	life       driverkit.Lifecycle
+	events     *driverkit.Events
+	txSem      driverkit.Slots
+	restores   *driverkit.Restores
+	joining    driverkit.Joining
+	backupFile driverkit.BackupFile
 
 	mu      sync.Mutex
 	running bool
 	sess    *session // the session whose network is up
 	info    zigbee.NetworkInfo
-	forced  bool
-	pjUntil time.Time
+	forced  bool      // Network.ForceForm has been applied
+	pjUntil time.Time // permit join open until (zero: closed)
 	pjVia   zigbee.NWK
-	tags    [256]bool
+	tags    driverkit.IDs // message tags in use
 	nextTag uint8
 	zdoTSN  uint8
 }
@@ -141,30 +138,19 @@ var (
 	ErrUnsupportedFirmware = fmt.Errorf("unsupported EmberZNet firmware: %w", zigbee.ErrUnsupported)
 	// ErrConfig means the Config is invalid.
 	ErrConfig = errors.New("invalid driver configuration")
-	// errRestoring is the NetworkDown reason while a backup is restored.
-	errRestoring = errors.New("restoring a coordinator backup")
 )
 
 // New validates cfg and returns a driver. It does no I/O.
 func New(cfg Config) (*Driver, error) {
-	n := cfg.Network
-	switch {
-	case cfg.Open == nil:
+	if cfg.Open == nil {
 		return nil, fmt.Errorf("ezsp: %w: Open is required", ErrConfig)
-	case n.Channel != 0 && !n.Channel.Valid():
-		return nil, fmt.Errorf("ezsp: %w: channel %d is outside 11–26", ErrConfig, n.Channel)
-	case n.PANID != 0 && !n.PANID.Valid():
-		return nil, fmt.Errorf("ezsp: %w: PAN id %v is reserved", ErrConfig, n.PANID)
-	case n.ExtPANID == 0xFFFFFFFFFFFFFFFF:
-		return nil, fmt.Errorf("ezsp: %w: extended PAN id %v is reserved", ErrConfig, n.ExtPANID)
-	case n.GenerateKey && !n.Key.IsZero():
-		return nil, fmt.Errorf("ezsp: %w: a network key and generate_key are both set", ErrConfig)
-	case !n.Key.IsZero() && n.Key.IsWellKnown():
-		return nil, fmt.Errorf("ezsp: %w: the network key is a published default key; remove it to generate a random one", ErrConfig)
+	}
+	if err := driverkit.CheckNetwork(cfg.Network); err != nil {
+		return nil, fmt.Errorf("ezsp: %w: %w", ErrConfig, err)
 	}
 	for _, e := range cfg.Endpoints {
-		if e.Endpoint == 0 || e.Endpoint > 242 {
-			return nil, fmt.Errorf("ezsp: %w: endpoint %d is outside 1–242", ErrConfig, e.Endpoint)
+		if err := driverkit.CheckEndpoint(e.Endpoint); err != nil {
+			return nil, fmt.Errorf("ezsp: %w: %w", ErrConfig, err)
 		}
 	}
 	if cfg.Logger == nil {
@@ -179,38 +165,38 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.ASH.Logger == nil {
 		cfg.ASH.Logger = cfg.Logger
 	}
-	setDefault(&cfg.MaxTransactions, DefaultMaxTransactions)
+	driverkit.SetDefault(&cfg.MaxTransactions, DefaultMaxTransactions)
 	cfg.MaxTransactions = min(cfg.MaxTransactions, 200)
-	setDefault(&cfg.CommandTimeout, DefaultCommandTimeout)
-	setDefault(&cfg.ConfirmTimeout, DefaultConfirmTimeout)
-	setDefault(&cfg.GroupConfirmTimeout, DefaultGroupConfirmTimeout)
-	setDefault(&cfg.ZDOTimeout, DefaultZDOTimeout)
-	setDefault(&cfg.NetworkTimeout, DefaultNetworkTimeout)
-	setDefault(&cfg.ReconnectDelay, DefaultReconnectDelay)
-	setDefault(&cfg.MaxReconnectDelay, DefaultMaxReconnectDelay)
+	driverkit.SetDefault(&cfg.CommandTimeout, DefaultCommandTimeout)
+	driverkit.SetDefault(&cfg.ConfirmTimeout, DefaultConfirmTimeout)
+	driverkit.SetDefault(&cfg.GroupConfirmTimeout, DefaultGroupConfirmTimeout)
+	driverkit.SetDefault(&cfg.ZDOTimeout, DefaultZDOTimeout)
+	driverkit.SetDefault(&cfg.NetworkTimeout, DefaultNetworkTimeout)
+	driverkit.SetDefault(&cfg.ReconnectDelay, DefaultReconnectDelay)
+	driverkit.SetDefault(&cfg.MaxReconnectDelay, DefaultMaxReconnectDelay)
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Driver{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		events:    make(chan zigbee.Event, 256),
-		txSem:     make(chan struct{}, cfg.MaxTransactions),
-		restoreCh: make(chan restoreRequest),
-		pjKick:    make(chan struct{}, 1),
-		stopping:  make(chan struct{}),
-		nextTag:   1,
-	}, nil
-}
-
-func setDefault[T int | time.Duration](v *T, d T) {
-	if *v <= 0 {
-		*v = d
+	d := &Driver{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		events:     driverkit.NewEvents(256),
+		txSem:      make(driverkit.Slots, cfg.MaxTransactions),
+		restores:   driverkit.NewRestores("ezsp"),
+		backupFile: driverkit.BackupFile{Name: "ezsp", Path: cfg.BackupPath, Network: cfg.Network, Log: cfg.Logger},
+		nextTag:    1,
 	}
+	// A reset NCP (watchdog, ASH failure) answers again at once: after a
+	// session whose network was up, retry within 100 ms.
+	d.life = driverkit.Lifecycle{Name: "ezsp", Log: d.log, Events: d.events, Running: d.setRunning, Session: d.runSession,
+		Backoff: driverkit.Backoff{Initial: cfg.ReconnectDelay, Max: cfg.MaxReconnectDelay, AfterUp: 100 * time.Millisecond}}
+	// The NCP's trust-center policy stays open until told otherwise.
+	d.joining = driverkit.Joining{Window: window{d}, Events: d.events, Log: d.log, CloseAtEnd: true}
+	return d, nil
 }
 
 // Events returns the event stream. It is closed when Run returns.
-func (d *Driver) Events() <-chan zigbee.Event { return d.events }
+func (d *Driver) Events() <-chan zigbee.Event { return d.events.C() }
 
 // Info returns the network the NCP runs and whether it is up.
 func (d *Driver) Info() (zigbee.NetworkInfo, bool) {
@@ -230,81 +216,12 @@ func (d *Driver) Info() (zigbee.NetworkInfo, bool) {
 // the configuration leaves them zero or names the same value. Otherwise, or
 // with ForceForm (once per Driver), it leaves that network and forms a new
 // one; a blank NCP with a matching BackupPath file is restored instead.
-func (d *Driver) Run(ctx context.Context) error {
-	if !d.ran.CompareAndSwap(false, true) {
-		return errors.New("ezsp: Run called twice")
-	}
-	defer func() {
-		close(d.stopping)
-		d.emitMu.Lock()
-		d.eventsClosed = true
-		close(d.events)
-		d.emitMu.Unlock()
-	}()
-	d.mu.Lock()
-	d.running = true
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.running = false
-		d.mu.Unlock()
-	}()
-	delay := d.cfg.ReconnectDelay
-	reportedDown := false
-	for {
-		start := time.Now()
-		wasUp, err := d.runSession(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if wasUp {
-			delay = d.cfg.ReconnectDelay
-			reportedDown = false
-		}
-		var pe *zigbee.PortError
-		switch {
-		case errors.As(err, &pe):
-			d.log.Error("cannot open the coordinator port", "event", "port_open_failed", "err", err, "retry_in", delay.String())
-		case wasUp:
-			d.log.Error("coordinator link lost", "event", "network_down", "err", err, "retry_in", delay.String())
-		default:
-			d.log.Error("coordinator start failed", "event", "start_failed", "err", err,
-				"elapsed_ms", time.Since(start).Milliseconds(), "retry_in", delay.String())
-		}
-		if !reportedDown {
-			d.emit(ctx, zigbee.NetworkDown{Err: err})
-			reportedDown = true
-		}
-		wait := delay
-		if wasUp {
-			// A reset NCP (watchdog, ASH failure) answers again at once.
-			wait = min(delay, 100*time.Millisecond)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		if !wasUp {
-			delay = min(2*delay, d.cfg.MaxReconnectDelay)
-		}
-	}
-}
+func (d *Driver) Run(ctx context.Context) error { return d.life.Run(ctx) }
 
-// emit delivers an event unless ctx ends or Run returns first.
-func (d *Driver) emit(ctx context.Context, ev zigbee.Event) {
-	d.emitMu.RLock()
-	defer d.emitMu.RUnlock()
-	if d.eventsClosed {
-		return
-	}
-	select {
-	case d.events <- ev:
-	case <-ctx.Done():
-	case <-d.stopping:
-	}
+func (d *Driver) setRunning(running bool) {
+	d.mu.Lock()
+	d.running = running
+	d.mu.Unlock()
 }
 
 // active returns the session whose network is up.
@@ -320,39 +237,17 @@ func (d *Driver) active() (*session, error) {
 	return d.sess, nil
 }
 
-func (d *Driver) acquire(ctx context.Context) error {
-	select {
-	case d.txSem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (d *Driver) release() { <-d.txSem }
-
 // allocTag returns a message tag (1–255) not in use; tags fit the u8 of
 // v13 and the u16 of v14.
 func (d *Driver) allocTag() uint8 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for range 255 {
-		t := d.nextTag
-		d.nextTag++
-		if d.nextTag == 0 {
-			d.nextTag = 1
-		}
-		if !d.tags[t] {
-			d.tags[t] = true
-			return t
-		}
-	}
-	return d.nextTag
+	return d.tags.Take(&d.nextTag)
 }
 
 func (d *Driver) freeTag(t uint8) {
 	d.mu.Lock()
-	d.tags[t] = false
+	d.tags.Free(t)
 	d.mu.Unlock()
 }
 
@@ -467,11 +362,7 @@ func (s *session) up(ctx context.Context, start time.Time) {
 	d.sess = s
 	d.info = s.info
 	d.mu.Unlock()
-	i := s.info
-	s.log.Info("network up", "event", "network_up", "channel", int(i.Channel), "pan_id", i.PANID.String(),
-		"ext_pan_id", i.ExtPANID.String(), "ieee", i.IEEE.String(), "formed", i.Formed,
-		"firmware", i.Firmware.Product, "protocol", i.Firmware.Protocol, "elapsed_ms", time.Since(start).Milliseconds())
-	d.emit(ctx, zigbee.NetworkUp{Info: i})
+	d.life.Up(ctx, s.info, start, "protocol", s.info.Firmware.Protocol)
 }
 
 // withdraw takes the session's network down (the caller emits NetworkDown).
@@ -484,47 +375,29 @@ func (s *session) withdraw() {
 	s.d.mu.Unlock()
 }
 
-// serve runs while the network is up.
+// serve runs while the network is up: it ends on link loss, a
+// NETWORK_DOWN from the NCP or ctx, and carries out restores and
+// permit-join renewals.
 func (s *session) serve(ctx context.Context) error {
 	d := s.d
-	pj := time.NewTimer(time.Hour)
-	pj.Stop()
-	defer pj.Stop()
-	s.renewPermitJoin(ctx)
-	if next, ok := d.permitJoinWake(); ok {
-		pj.Reset(max(time.Until(next), 0))
+	return driverkit.Session[error]{
+		Link:     s.c.Done(),
+		LinkErr:  func() error { return s.c.linkErr("link") },
+		Fail:     s.down,
+		FailErr:  func(err error) error { return err },
+		Restores: d.restores, Withdraw: s.withdraw, Restore: s.restoreNow, Up: s.up,
+		Joining: &d.joining, Join: s.permitJoin, Wake: d.permitJoinWake,
+		Events: d.events,
+	}.Serve(ctx)
+}
+
+// restoreNow writes a backup while the network is up and reads the
+// restored network.
+func (s *session) restoreNow(ctx context.Context, b *zigbee.Backup) error {
+	if err := s.restore(ctx, b); err != nil {
+		return err
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.c.Done():
-			return s.c.linkErr("link")
-		case err := <-s.down:
-			return err
-		case req := <-d.restoreCh:
-			s.withdraw()
-			d.emit(ctx, zigbee.NetworkDown{Err: errRestoring})
-			start := time.Now()
-			err := s.restore(ctx, req.backup)
-			if err == nil {
-				err = s.finish(ctx, true, false)
-			}
-			req.done <- err
-			if err != nil {
-				return err
-			}
-			s.up(ctx, start)
-		case <-d.pjKick:
-		case <-pj.C:
-			s.renewPermitJoin(ctx)
-		}
-		if next, ok := d.permitJoinWake(); ok {
-			pj.Reset(max(time.Until(next), 0))
-		} else {
-			pj.Stop()
-		}
-	}
+	return s.finish(ctx, true, false)
 }
 
 // dispatch routes callbacks: waiters first, then events, until the link
@@ -571,7 +444,7 @@ func (s *session) emitter(ctx context.Context) {
 		s.evq = nil
 		s.evMu.Unlock()
 		for _, ev := range q {
-			s.d.emit(ctx, ev)
+			s.d.events.Emit(ctx, ev)
 		}
 		select {
 		case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // APS option bits (ezsp.md §7.1).
@@ -119,16 +120,7 @@ func (s *session) message(p Params) (zigbee.Message, bool) {
 
 // endpointFor returns the registered endpoint of a profile, else 1.
 func (s *session) endpointFor(p zigbee.ProfileID) zigbee.Endpoint {
-	best := zigbee.Endpoint(0)
-	for ep, prof := range s.eps {
-		if prof == p && (best == 0 || ep < best) {
-			best = ep
-		}
-	}
-	if best == 0 {
-		return 1
-	}
-	return best
+	return driverkit.EndpointFor(s.eps, p)
 }
 
 // Send transmits an APS frame with sendUnicast, sendMulticast or
@@ -145,10 +137,10 @@ func (d *Driver) Send(ctx context.Context, f zigbee.APSFrame) error {
 	if len(f.Payload) > MaxSendPayload {
 		return fmt.Errorf("ezsp: send %v: payload of %d bytes is above %d: %w", f, len(f.Payload), MaxSendPayload, ErrBadValue)
 	}
-	if err := d.acquire(ctx); err != nil {
+	if err := d.txSem.Acquire(ctx); err != nil {
 		return fmt.Errorf("ezsp: send %v: %w", f, err)
 	}
-	defer d.release()
+	defer d.txSem.Release()
 	return s.send(ctx, f)
 }
 
@@ -264,13 +256,9 @@ func (s *session) submit(ctx context.Context, f zigbee.APSFrame) (*submission, e
 			break
 		}
 		s.log.Debug("NCP busy, retrying", "event", "ncp_busy", "cmd", name, "attempt", attempt)
-		t := time.NewTimer(busyBackoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := driverkit.Sleep(ctx, busyBackoff); err != nil {
 			sub.release()
-			return nil, ctx.Err()
-		case <-t.C:
+			return nil, err
 		}
 	}
 	if err != nil {
@@ -306,10 +294,10 @@ func (d *Driver) ZDORequest(ctx context.Context, dst zigbee.NWK, cluster zigbee.
 	if len(payload) < 1 {
 		return nil, fmt.Errorf("ezsp: ZDO request %v: %w: no sequence number", cluster, ErrBadValue)
 	}
-	if err := d.acquire(ctx); err != nil {
+	if err := d.txSem.Acquire(ctx); err != nil {
 		return nil, fmt.Errorf("ezsp: ZDO request %v: %w", cluster, err)
 	}
-	defer d.release()
+	defer d.txSem.Release()
 	noResponse := cluster == 0x0038 && len(payload) >= 6 && payload[5] >= 0xFE
 	tsn := payload[0]
 	rspCluster := uint16(cluster) | 0x8000
@@ -366,10 +354,6 @@ func (d *Driver) ZDORequest(ctx context.Context, dst zigbee.NWK, cluster zigbee.
 	}
 }
 
-// maxPermitJoin is the longest single permit-join window; longer windows
-// are renewed (255 would mean "forever").
-const maxPermitJoin = 254 * time.Second
-
 // PermitJoin opens the network for joining for dur (0 closes it): the
 // NCP's trust-center policy and permitJoining, and Mgmt_Permit_Joining_req
 // broadcast to the routers (via 0 or NWKBroadcastRouter), or sent to the
@@ -379,27 +363,7 @@ func (d *Driver) PermitJoin(ctx context.Context, dur time.Duration, via zigbee.N
 	if err != nil {
 		return err
 	}
-	if via == 0 {
-		via = zigbee.NWKBroadcastRouter
-	}
-	dur = max(dur, 0)
-	if err := s.permitJoin(ctx, min(dur, maxPermitJoin), via); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	if dur > 0 {
-		d.pjUntil, d.pjVia = time.Now().Add(dur), via
-	} else {
-		d.pjUntil = time.Time{}
-	}
-	d.mu.Unlock()
-	select {
-	case d.pjKick <- struct{}{}:
-	default:
-	}
-	s.log.Info("permit join", "event", "permit_join", "duration_s", int(dur.Seconds()), "via", via.String())
-	d.emit(ctx, zigbee.PermitJoinChanged{Open: dur > 0, Duration: dur})
-	return nil
+	return d.joining.Open(ctx, dur, via, s.permitJoin)
 }
 
 // permitJoin sets the TC policy and the NCP's window (ezsp.md §9.1 "later,
@@ -443,41 +407,21 @@ func (s *session) permitJoin(ctx context.Context, dur time.Duration, via zigbee.
 
 // permitJoinWake returns when the serve loop must next act on permit join.
 func (d *Driver) permitJoinWake() (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.pjUntil.IsZero() {
-		return time.Time{}, false
-	}
-	renew := time.Now().Add(maxPermitJoin - 10*time.Second)
-	if d.pjUntil.Before(renew) {
-		return d.pjUntil, true
-	}
-	return renew, true
+	until, _ := window{d}.PermitJoinWindow()
+	return driverkit.PermitJoinWake(until, time.Now())
 }
 
-// renewPermitJoin re-opens a long window or reports its end; after an NCP
-// reset it re-opens the window the NCP forgot.
-func (s *session) renewPermitJoin(ctx context.Context) {
-	d := s.d
-	d.mu.Lock()
-	until, via := d.pjUntil, d.pjVia
-	d.mu.Unlock()
-	if until.IsZero() {
-		return
-	}
-	left := time.Until(until)
-	if left <= time.Second {
-		d.mu.Lock()
-		d.pjUntil = time.Time{}
-		d.mu.Unlock()
-		if err := s.permitJoin(ctx, 0, via); err != nil {
-			s.log.Warn("closing permit join failed", "event", "permit_join_close_failed", "err", err)
-		}
-		s.log.Info("permit join closed", "event", "permit_join_closed")
-		d.emit(ctx, zigbee.PermitJoinChanged{Open: false})
-		return
-	}
-	if err := s.permitJoin(ctx, min(left, maxPermitJoin), via); err != nil {
-		s.log.Warn("renewing permit join failed", "event", "permit_join_renew_failed", "err", err)
-	}
+// window is the driver's permit-join window as driverkit.Joining keeps it.
+type window struct{ d *Driver }
+
+func (w window) PermitJoinWindow() (time.Time, zigbee.NWK) {
+	w.d.mu.Lock()
+	defer w.d.mu.Unlock()
+	return w.d.pjUntil, w.d.pjVia
+}
+
+func (w window) SetPermitJoinWindow(until time.Time, via zigbee.NWK) {
+	w.d.mu.Lock()
+	w.d.pjUntil, w.d.pjVia = until, via
+	w.d.mu.Unlock()
 }

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // Configuration ids, value ids, policies and bits the driver uses (ezsp.md
@@ -118,20 +118,20 @@ func (s *session) start(ctx context.Context) error {
 	d.mu.Unlock()
 	var backup *zigbee.Backup
 	if !st.up && d.cfg.BackupPath != "" {
-		backup = s.loadBackupFile()
+		backup = d.backupFile.Load()
 	}
 	plan, why := decide(d.cfg.Network, st, force, backup)
 	s.log.Info("start-up decision", "event", "start_plan", "plan", plan.String(), "reason", why)
-	if plan != planResume && st.up {
+	if plan != driverkit.PlanResume && st.up {
 		if err := s.leave(ctx); err != nil {
 			return err
 		}
 	}
 	formed := false
 	switch plan {
-	case planRestore:
+	case driverkit.PlanRestore:
 		err = s.restore(ctx, backup)
-	case planForm:
+	case driverkit.PlanForm:
 		var p netParams
 		if p, err = s.newParams(d.cfg.Network); err == nil {
 			err = s.form(ctx, p, nil)
@@ -146,7 +146,7 @@ func (s *session) start(ctx context.Context) error {
 		d.forced = true
 		d.mu.Unlock()
 	}
-	return s.finish(ctx, plan != planResume, formed)
+	return s.finish(ctx, plan != driverkit.PlanResume, formed)
 }
 
 // configure writes the stack configuration, endpoints and policies, which
@@ -271,78 +271,26 @@ func (s *session) exportKey(ctx context.Context, coreKeyType uint8) (zigbee.Netw
 	return k, nil
 }
 
-type startPlan int
-
-const (
-	planResume startPlan = iota
-	planForm
-	planRestore
-)
-
-func (p startPlan) String() string { return [...]string{"resume", "form", "restore"}[p] }
-
 // decide applies the start-up decision with the matching rule of Run.
-func decide(cfg zigbee.NetworkConfig, st ncpState, force bool, backup *zigbee.Backup) (startPlan, string) {
+func decide(cfg zigbee.NetworkConfig, st ncpState, force bool, backup *zigbee.Backup) (driverkit.Plan, string) {
 	switch {
 	case force:
-		return planForm, "force_form is set"
+		return driverkit.PlanForm, "force_form is set"
 	case !st.up && backup != nil:
-		return planRestore, "the NCP is blank and the backup file matches the configuration"
+		return driverkit.PlanRestore, "the NCP is blank and the backup file matches the configuration"
 	case !st.up:
-		return planForm, "the NCP holds no network"
+		return driverkit.PlanForm, "the NCP holds no network"
 	}
 	var diff []string
 	if st.node != nodeTypeCoordinator {
 		diff = append(diff, fmt.Sprintf("node type %d (not a coordinator)", st.node))
 	}
-	if cfg.Channel != 0 && cfg.Channel != st.channel() {
-		diff = append(diff, fmt.Sprintf("channel %d (configured %d)", st.channel(), cfg.Channel))
-	}
-	if cfg.PANID != 0 && cfg.PANID != st.panID() {
-		diff = append(diff, fmt.Sprintf("PAN id %v (configured %v)", st.panID(), cfg.PANID))
-	}
-	if cfg.ExtPANID != 0 && cfg.ExtPANID != st.extPANID() {
-		diff = append(diff, fmt.Sprintf("extended PAN id %v (configured %v)", st.extPANID(), cfg.ExtPANID))
-	}
-	if !cfg.Key.IsZero() && (!st.hasKey || cfg.Key != st.key) {
-		diff = append(diff, "network key")
-	}
+	held := driverkit.NetworkParams{PANID: st.panID(), ExtPANID: st.extPANID(), Channel: st.channel(), Key: st.key}
+	diff = append(diff, driverkit.Differences(cfg, held, st.hasKey)...)
 	if len(diff) > 0 {
-		return planForm, "the NCP's network differs from the configuration: " + strings.Join(diff, ", ")
+		return driverkit.PlanForm, "the NCP's network differs from the configuration: " + strings.Join(diff, ", ")
 	}
-	return planResume, "the NCP's network matches the configuration"
-}
-
-func backupMatches(cfg zigbee.NetworkConfig, b *zigbee.Backup) bool {
-	return (cfg.Channel == 0 || cfg.Channel == b.Channel) &&
-		(cfg.PANID == 0 || cfg.PANID == zigbee.PANID(b.PANID)) &&
-		(cfg.ExtPANID == 0 || cfg.ExtPANID == zigbee.ExtPANID(b.ExtPANID)) &&
-		(cfg.Key.IsZero() || cfg.Key == b.Key())
-}
-
-// loadBackupFile returns the backup at BackupPath when it exists, parses
-// and matches the configuration.
-func (s *session) loadBackupFile() *zigbee.Backup {
-	path := s.d.cfg.BackupPath
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		s.log.Warn("cannot read the backup file", "event", "backup_unreadable", "path", path, "err", err)
-		return nil
-	}
-	b, err := zigbee.ParseBackup(data)
-	if err != nil {
-		s.log.Warn("ignoring an invalid backup file", "event", "backup_invalid", "path", path, "err", err)
-		return nil
-	}
-	if !backupMatches(s.d.cfg.Network, b) {
-		s.log.Warn("the backup file does not match the configured network, not restoring it",
-			"event", "backup_mismatch", "path", path)
-		return nil
-	}
-	return b
+	return driverkit.PlanResume, "the NCP's network matches the configuration"
 }
 
 // leave leaves the NCP's network and waits for NETWORK_DOWN.
@@ -363,10 +311,7 @@ func (s *session) leave(ctx context.Context) error {
 
 // netParams are the parameters of a network to form.
 type netParams struct {
-	pan      zigbee.PANID
-	ext      zigbee.ExtPANID
-	channel  zigbee.Channel
-	key      zigbee.NetworkKey
+	driverkit.NetworkParams
 	mask     zigbee.ChannelMask
 	updateID uint8
 	keySeq   uint8
@@ -374,32 +319,13 @@ type netParams struct {
 	fc       *uint32 // NWK frame counter to continue from
 }
 
-// newParams fills the configuration's zero values with random ones: PAN id
-// 0x0001–0x3FFF, extended PAN id, a key that is not a published default;
-// channel 11.
+// newParams fills the configuration's zero values
+// (driverkit.NewNetworkParams), on all channels.
 func (s *session) newParams(cfg zigbee.NetworkConfig) (netParams, error) {
-	p := netParams{pan: cfg.PANID, ext: cfg.ExtPANID, channel: cfg.Channel, key: cfg.Key, mask: allChannels}
-	var b [16]byte
-	rnd := s.d.cfg.Rand
-	for !p.pan.Valid() {
-		if _, err := io.ReadFull(rnd, b[:2]); err != nil {
-			return p, fmt.Errorf("ezsp: random PAN id: %w", err)
-		}
-		p.pan = zigbee.PANID(binary.LittleEndian.Uint16(b[:]) & 0x3FFF)
-	}
-	for p.ext == 0 || p.ext == 0xFFFFFFFFFFFFFFFF || p.ext == 0xDDDDDDDDDDDDDDDD {
-		if _, err := io.ReadFull(rnd, b[:8]); err != nil {
-			return p, fmt.Errorf("ezsp: random extended PAN id: %w", err)
-		}
-		p.ext = zigbee.ExtPANID(binary.LittleEndian.Uint64(b[:]))
-	}
-	for p.key.IsWellKnown() {
-		if _, err := io.ReadFull(rnd, p.key[:]); err != nil {
-			return p, fmt.Errorf("ezsp: random network key: %w", err)
-		}
-	}
-	if p.channel == 0 {
-		p.channel = 11
+	n, err := driverkit.NewNetworkParams(cfg, s.d.cfg.Rand)
+	p := netParams{NetworkParams: n, mask: allChannels}
+	if err != nil {
+		return p, fmt.Errorf("ezsp: %w", err)
 	}
 	return p, nil
 }
@@ -409,8 +335,8 @@ func (s *session) newParams(cfg zigbee.NetworkConfig) (netParams, error) {
 // table, formNetwork, NETWORK_UP and stack token writing.
 func (s *session) form(ctx context.Context, p netParams, restoring *zigbee.Backup) error {
 	start := time.Now()
-	s.log.Info("forming a network", "event", "network_form", "channel", int(p.channel),
-		"pan_id", p.pan.String(), "ext_pan_id", p.ext.String(), "restore", restoring != nil)
+	s.log.Info("forming a network", "event", "network_form", "channel", int(p.Channel),
+		"pan_id", p.PANID.String(), "ext_pan_id", p.ExtPANID.String(), "restore", restoring != nil)
 	bitmask := uint16(secFormBitmask)
 	if p.fc != nil {
 		fc := make([]byte, 4)
@@ -428,7 +354,7 @@ func (s *session) form(ctx context.Context, p netParams, restoring *zigbee.Backu
 		}
 	}
 	if _, err := s.call(ctx, "setInitialSecurityState", Params{"bitmask": bitmask, "preconfiguredKey": tclk,
-		"networkKey": bytes.Clone(p.key[:]), "networkKeySequenceNumber": p.keySeq}, nil); err != nil {
+		"networkKey": bytes.Clone(p.Key[:]), "networkKeySequenceNumber": p.keySeq}, nil); err != nil {
 		return err
 	}
 	if _, err := s.call(ctx, "setValue", Params{"valueId": uint8(valueExtSecurityBitmask), "value": []byte{extSecBitmask & 0xFF, extSecBitmask >> 8}}, nil); err != nil {
@@ -448,8 +374,8 @@ func (s *session) form(ctx context.Context, p netParams, restoring *zigbee.Backu
 		mask = allChannels
 	}
 	w := s.expect(s.stackStatus(SLNetworkUp))
-	if _, err := s.call(ctx, "formNetwork", Params{"parameters": Params{"extendedPanId": uint64(p.ext), "panId": uint16(p.pan),
-		"radioTxPower": power, "radioChannel": uint8(p.channel), "joinMethod": uint8(0), "nwkManagerId": uint16(0),
+	if _, err := s.call(ctx, "formNetwork", Params{"parameters": Params{"extendedPanId": uint64(p.ExtPANID), "panId": uint16(p.PANID),
+		"radioTxPower": power, "radioChannel": uint8(p.Channel), "joinMethod": uint8(0), "nwkManagerId": uint16(0),
 		"nwkUpdateId": p.updateID, "channels": uint32(mask)}}, nil); err != nil {
 		s.cancel(w)
 		return err
@@ -494,14 +420,7 @@ func (s *session) finish(ctx context.Context, changed, formed bool) error {
 	}
 	info.Formed = formed
 	s.info = info
-	if path := s.d.cfg.BackupPath; path != "" {
-		_, statErr := os.Stat(path)
-		if changed || errors.Is(statErr, os.ErrNotExist) {
-			if err := s.writeBackupFile(ctx, path); err != nil {
-				s.log.Warn("writing the backup file failed", "event", "backup_write_failed", "path", path, "err", err)
-			}
-		}
-	}
+	s.d.backupFile.Keep(ctx, changed, s.backup)
 	return nil
 }
 
@@ -534,27 +453,4 @@ func (s *session) readInfo(ctx context.Context) (zigbee.NetworkInfo, error) {
 		s.log.Debug("network key info not readable", "event", "key_info_unreadable", "err", err)
 	}
 	return info, nil
-}
-
-// writeBackupFile writes a fresh backup with mode 0600 through a temporary
-// file, so a crash never leaves half a backup.
-func (s *session) writeBackupFile(ctx context.Context, path string) error {
-	b, err := s.backup(ctx)
-	if err != nil {
-		return err
-	}
-	data, err := marshalBackup(b)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("ezsp: write backup: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("ezsp: write backup: %w", err)
-	}
-	s.log.Info("backup file written", "event", "backup_written", "path", path, "devices", len(b.Devices))
-	return nil
 }

@@ -1,16 +1,12 @@
 package ezsp
 
 import (
-	"bufio"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/zhubhq/zhub/zigbee/ezsp/ash"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // DecodeTrace reads an ASH/EZSP trace and writes one readable line per
@@ -24,6 +20,7 @@ import (
 //	< 0142A1A8592805C6A8777E           NCP → host
 //	> 0000000D                         a de-randomized EZSP frame
 //	1764080000123456 > 8070787E        with a Unix-microseconds timestamp
+//	1764080000123456 # comment         copied with its time
 //
 // A line whose bytes end with the ASH Flag is taken as ASH bytes (one line
 // may hold several frames and CANCEL bytes); anything else as one EZSP
@@ -34,69 +31,23 @@ import (
 // parse or parameters that match no layout stop the decoding with an error
 // naming the line.
 func DecodeTrace(r io.Reader, w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	d := &traceDecoder{}
-	line := 0
-	for sc.Scan() {
-		line++
-		out, err := d.line(sc.Text())
-		if err != nil {
-			return fmt.Errorf("ezsp: trace line %d: %w", line, err)
-		}
-		for _, o := range out {
-			bw.WriteString(o)
-			bw.WriteByte('\n')
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("ezsp: trace line %d: %w", line+1, err)
-	}
-	return bw.Flush()
+	return driverkit.TraceFormat{Name: "ezsp", TimedComments: true, Frames: d.frames}.Decode(r, w)
 }
 
 type traceDecoder struct {
 	version uint8 // negotiated protocol version, 0 = not seen
 }
 
-func (d *traceDecoder) line(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return nil, nil
-	case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "---"):
-		return []string{s}, nil
-	}
-	prefix := ""
-	if i := strings.IndexAny(s, "<>#"); i > 0 {
-		us, err := strconv.ParseInt(strings.TrimSpace(s[:i]), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad timestamp %q: %w", s[:i], err)
-		}
-		prefix = time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z ")
-		s = s[i:]
-		if s[0] == '#' {
-			return []string{prefix + s}, nil
-		}
-	}
-	if s[0] != '>' && s[0] != '<' {
-		return nil, fmt.Errorf("want \"> HEX\" or \"< HEX\", got %q", s)
-	}
-	prefix += s[:1] + " "
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s[1:]), ""))
-	if err != nil {
-		return nil, fmt.Errorf("bad hex: %w", err)
-	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("no bytes after %q", s[:1])
-	}
+// frames decodes the bytes of one trace line: ASH frames when they end
+// with the Flag, else one EZSP frame.
+func (d *traceDecoder) frames(b []byte) ([]string, error) {
 	if b[len(b)-1] != ash.Flag {
 		text, err := d.ezsp(b)
 		if err != nil {
 			return nil, err
 		}
-		return []string{prefix + "EZSP " + text}, nil
+		return []string{"EZSP " + text}, nil
 	}
 	var df ash.Deframer
 	df.Write(b)
@@ -122,7 +73,7 @@ func (d *traceDecoder) line(s string) ([]string, error) {
 			}
 			text += ") " + e
 		}
-		out = append(out, prefix+text)
+		out = append(out, text)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no ASH frame in % X", b)

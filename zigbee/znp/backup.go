@@ -27,14 +27,6 @@ type zstackSpecific struct {
 	TCLKSeed string `json:"tclk_seed,omitempty"`
 }
 
-func marshalBackup(b *zigbee.Backup) ([]byte, error) {
-	data, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("znp: encode backup: %w", err)
-	}
-	return append(data, '\n'), nil
-}
-
 // Backup reads the network parameters, keys, frame counter, devices and
 // TC link keys from the coordinator (protocol/znp.md §13).
 func (d *Driver) Backup(ctx context.Context) (*zigbee.Backup, error) {
@@ -45,11 +37,6 @@ func (d *Driver) Backup(ctx context.Context) (*zigbee.Backup, error) {
 	return s.backup(ctx)
 }
 
-type restoreRequest struct {
-	backup *zigbee.Backup
-	done   chan error
-}
-
 // Restore writes b to the coordinator and restarts the network from it
 // (the "form, then overwrite" procedure of protocol/znp.md §10.6). The
 // network goes down (NetworkDown) and comes back with b's parameters
@@ -57,30 +44,10 @@ type restoreRequest struct {
 // zigbee.FrameCounterMargin. Devices whose link key is not derived from
 // the trust-center seed must rejoin.
 func (d *Driver) Restore(ctx context.Context, b *zigbee.Backup) error {
-	if b == nil {
-		return fmt.Errorf("znp: restore: %w: no backup", zigbee.ErrBadBackup)
-	}
-	if err := b.Validate(); err != nil {
+	return d.restores.Submit(ctx, b, func() error {
+		_, err := d.active()
 		return err
-	}
-	if b.Key().IsWellKnown() {
-		return fmt.Errorf("znp: restore: %w: the backup's network key is a published default key", zigbee.ErrBadBackup)
-	}
-	if _, err := d.active(); err != nil {
-		return err
-	}
-	req := restoreRequest{backup: b, done: make(chan error, 1)}
-	select {
-	case d.restoreCh <- req:
-	case <-ctx.Done():
-		return fmt.Errorf("znp: restore: %w", ctx.Err())
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("znp: restore: %w", ctx.Err())
-	}
+	})
 }
 
 // backup reads a backup from the coordinator.
@@ -318,7 +285,7 @@ func (s *session) restore(ctx context.Context, b *zigbee.Backup) error {
 	if err != nil {
 		return err
 	}
-	for tmp.pan == zigbee.PANID(b.PANID) || tmp.ext == zigbee.ExtPANID(b.ExtPANID) {
+	for tmp.PANID == zigbee.PANID(b.PANID) || tmp.ExtPANID == zigbee.ExtPANID(b.ExtPANID) {
 		if tmp, err = s.newParams(zigbee.NetworkConfig{Channel: b.Channel}); err != nil {
 			return err
 		}

@@ -10,7 +10,10 @@
 //   - conn.go: one reader goroutine, one SREQ in flight, SRSP correlation and
 //     AREQ waiters.
 //   - driver.go: the zigbee.Coordinator implementation (form/resume network,
-//     permit join, data requests with confirmation, backup/restore).
+//     permit join, data requests with confirmation, backup/restore). What
+//     it shares with zigbee/ezsp above the protocol (the reconnecting Run
+//     loop, the event stream, the serve loop with restores and permit-join
+//     renewal, the backup file) comes from zigbee/internal/driverkit.
 //
 // The framing and command codecs are shared with the emulated dongle in
 // zigbee/sim; the connection and driver state machines are not.

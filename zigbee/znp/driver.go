@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // Driver defaults (protocol/znp.md §3.1, §3.2).
@@ -107,19 +107,14 @@ type Config struct {
 // Driver is a zigbee.Coordinator for TI Z-Stack ZNP coordinators (Z-Stack
 // 3.x.0 on CC26xx/CC13xx, Z-Stack 3.0.x on CC2530/CC2531).
 type Driver struct {
-	cfg    Config
-	log    *slog.Logger
-	events chan zigbee.Event
-	txSem  chan struct{}
-	ran    atomic.Bool
-
-	restoreCh chan restoreRequest
-	pjKick    chan struct{}
-
-	// emitMu guards closing events against emits from API calls.
-	emitMu       sync.RWMutex
-	eventsClosed bool
-	stopping     chan struct{} // closed when Run is about to return
+	cfg        Config
+	log        *slog.Logger
+	life       driverkit.Lifecycle
+	events     *driverkit.Events
+	txSem      driverkit.Slots
+	restores   *driverkit.Restores
+	joining    driverkit.Joining
+	backupFile driverkit.BackupFile
 
 	mu        sync.Mutex
 	running   bool
@@ -130,7 +125,7 @@ type Driver struct {
 	forced    bool      // Network.ForceForm has been applied
 	pjUntil   time.Time // permit join open until (zero: closed)
 	pjVia     zigbee.NWK
-	tids      [256]bool // AF transaction ids in use
+	tids      driverkit.IDs // AF transaction ids in use
 	nextTID   uint8
 }
 
@@ -149,24 +144,15 @@ var (
 
 // New validates cfg and returns a driver. It does no I/O.
 func New(cfg Config) (*Driver, error) {
-	n := cfg.Network
-	switch {
-	case cfg.Open == nil:
+	if cfg.Open == nil {
 		return nil, fmt.Errorf("znp: %w: Open is required", ErrConfig)
-	case n.Channel != 0 && !n.Channel.Valid():
-		return nil, fmt.Errorf("znp: %w: channel %d is outside 11–26", ErrConfig, n.Channel)
-	case n.PANID != 0 && !n.PANID.Valid():
-		return nil, fmt.Errorf("znp: %w: PAN id %v is reserved", ErrConfig, n.PANID)
-	case n.ExtPANID == 0xFFFFFFFFFFFFFFFF:
-		return nil, fmt.Errorf("znp: %w: extended PAN id %v is reserved", ErrConfig, n.ExtPANID)
-	case n.GenerateKey && !n.Key.IsZero():
-		return nil, fmt.Errorf("znp: %w: a network key and generate_key are both set", ErrConfig)
-	case !n.Key.IsZero() && n.Key.IsWellKnown():
-		return nil, fmt.Errorf("znp: %w: the network key is a published default key; remove it to generate a random one", ErrConfig)
+	}
+	if err := driverkit.CheckNetwork(cfg.Network); err != nil {
+		return nil, fmt.Errorf("znp: %w: %w", ErrConfig, err)
 	}
 	for _, e := range cfg.Endpoints {
-		if e.Endpoint == 0 || e.Endpoint > 242 {
-			return nil, fmt.Errorf("znp: %w: endpoint %d is outside 1–242", ErrConfig, e.Endpoint)
+		if err := driverkit.CheckEndpoint(e.Endpoint); err != nil {
+			return nil, fmt.Errorf("znp: %w: %w", ErrConfig, err)
 		}
 	}
 	if cfg.Logger == nil {
@@ -178,42 +164,39 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.Endpoints == nil {
 		cfg.Endpoints = DefaultEndpoints()
 	}
-	setDefault(&cfg.MaxTransactions, DefaultMaxTransactions)
+	driverkit.SetDefault(&cfg.MaxTransactions, DefaultMaxTransactions)
 	cfg.MaxTransactions = min(cfg.MaxTransactions, 200) // AF transaction ids are 8 bits
-	setDefault(&cfg.SREQTimeout, DefaultSREQTimeout)
-	setDefault(&cfg.StartTimeout, DefaultStartTimeout)
-	setDefault(&cfg.ConfirmTimeout, DefaultConfirmTimeout)
-	setDefault(&cfg.GroupConfirmTimeout, DefaultGroupConfirmTimeout)
-	setDefault(&cfg.ZDOTimeout, DefaultZDOTimeout)
-	setDefault(&cfg.NetworkTimeout, DefaultNetworkTimeout)
-	setDefault(&cfg.ResetTimeout, DefaultResetTimeout)
-	setDefault(&cfg.ReconnectDelay, DefaultReconnectDelay)
-	setDefault(&cfg.MaxReconnectDelay, DefaultMaxReconnectDelay)
-	setDefault(&cfg.BootloaderDelay, time.Second)
-	setDefault(&cfg.ProbeTimeout, 250*time.Millisecond)
+	driverkit.SetDefault(&cfg.SREQTimeout, DefaultSREQTimeout)
+	driverkit.SetDefault(&cfg.StartTimeout, DefaultStartTimeout)
+	driverkit.SetDefault(&cfg.ConfirmTimeout, DefaultConfirmTimeout)
+	driverkit.SetDefault(&cfg.GroupConfirmTimeout, DefaultGroupConfirmTimeout)
+	driverkit.SetDefault(&cfg.ZDOTimeout, DefaultZDOTimeout)
+	driverkit.SetDefault(&cfg.NetworkTimeout, DefaultNetworkTimeout)
+	driverkit.SetDefault(&cfg.ResetTimeout, DefaultResetTimeout)
+	driverkit.SetDefault(&cfg.ReconnectDelay, DefaultReconnectDelay)
+	driverkit.SetDefault(&cfg.MaxReconnectDelay, DefaultMaxReconnectDelay)
+	driverkit.SetDefault(&cfg.BootloaderDelay, time.Second)
+	driverkit.SetDefault(&cfg.ProbeTimeout, 250*time.Millisecond)
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Driver{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		events:    make(chan zigbee.Event, 256),
-		txSem:     make(chan struct{}, cfg.MaxTransactions),
-		restoreCh: make(chan restoreRequest),
-		pjKick:    make(chan struct{}, 1),
-		stopping:  make(chan struct{}),
-		nextTID:   1,
-	}, nil
-}
-
-func setDefault[T int | time.Duration](v *T, d T) {
-	if *v <= 0 {
-		*v = d
+	d := &Driver{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		events:     driverkit.NewEvents(256),
+		txSem:      make(driverkit.Slots, cfg.MaxTransactions),
+		restores:   driverkit.NewRestores("znp"),
+		backupFile: driverkit.BackupFile{Name: "znp", Path: cfg.BackupPath, Network: cfg.Network, Log: cfg.Logger},
+		nextTID:    1,
 	}
+	d.life = driverkit.Lifecycle{Name: "znp", Log: d.log, Events: d.events, Running: d.setRunning, Session: d.runSession,
+		Backoff: driverkit.Backoff{Initial: cfg.ReconnectDelay, Max: cfg.MaxReconnectDelay}}
+	d.joining = driverkit.Joining{Window: window{d}, Events: d.events, Log: d.log}
+	return d, nil
 }
 
 // Events returns the event stream. It is closed when Run returns.
-func (d *Driver) Events() <-chan zigbee.Event { return d.events }
+func (d *Driver) Events() <-chan zigbee.Event { return d.events.C() }
 
 // Info returns the network the coordinator runs and whether it is up.
 func (d *Driver) Info() (zigbee.NetworkInfo, bool) {
@@ -245,76 +228,12 @@ func (d *Driver) Stats() Stats {
 // leaves it zero (generate) or names the same value. Otherwise, or with
 // ForceForm (applied once per Driver), it forms a new network; a blank
 // coordinator with a matching BackupPath file is restored instead.
-func (d *Driver) Run(ctx context.Context) error {
-	if !d.ran.CompareAndSwap(false, true) {
-		return errors.New("znp: Run called twice")
-	}
-	defer func() {
-		close(d.stopping)
-		d.emitMu.Lock()
-		d.eventsClosed = true
-		close(d.events)
-		d.emitMu.Unlock()
-	}()
+func (d *Driver) Run(ctx context.Context) error { return d.life.Run(ctx) }
+
+func (d *Driver) setRunning(running bool) {
 	d.mu.Lock()
-	d.running = true
+	d.running = running
 	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.running = false
-		d.mu.Unlock()
-	}()
-
-	delay := d.cfg.ReconnectDelay
-	reportedDown := false
-	for {
-		start := time.Now()
-		wasUp, err := d.runSession(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if wasUp {
-			delay = d.cfg.ReconnectDelay
-			reportedDown = false
-		}
-		var pe *zigbee.PortError
-		switch {
-		case errors.As(err, &pe):
-			d.log.Error("cannot open the coordinator port", "event", "port_open_failed", "err", err, "retry_in", delay.String())
-		case wasUp:
-			d.log.Error("coordinator link lost", "event", "network_down", "err", err, "retry_in", delay.String())
-		default:
-			d.log.Error("coordinator start failed", "event", "start_failed", "err", err,
-				"elapsed_ms", time.Since(start).Milliseconds(), "retry_in", delay.String())
-		}
-		if !reportedDown {
-			d.emit(ctx, zigbee.NetworkDown{Err: err})
-			reportedDown = true
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		delay = min(2*delay, d.cfg.MaxReconnectDelay)
-	}
-}
-
-// emit delivers an event unless ctx ends or Run returns first. API calls
-// emit too, so the close of events in Run waits for emits in progress.
-func (d *Driver) emit(ctx context.Context, ev zigbee.Event) {
-	d.emitMu.RLock()
-	defer d.emitMu.RUnlock()
-	if d.eventsClosed {
-		return
-	}
-	select {
-	case d.events <- ev:
-	case <-ctx.Done():
-	case <-d.stopping:
-	}
 }
 
 // session is one connection to the dongle: from open to link loss.
@@ -390,11 +309,7 @@ func (s *session) up(ctx context.Context, start time.Time) {
 	d.sess = s
 	d.info = s.info
 	d.mu.Unlock()
-	i := s.info
-	s.log.Info("network up", "event", "network_up", "channel", int(i.Channel), "pan_id", i.PANID.String(),
-		"ext_pan_id", i.ExtPANID.String(), "ieee", i.IEEE.String(), "formed", i.Formed,
-		"firmware", i.Firmware.Product, "revision", i.Firmware.Revision, "elapsed_ms", time.Since(start).Milliseconds())
-	d.emit(ctx, zigbee.NetworkUp{Info: i})
+	d.life.Up(ctx, s.info, start, "revision", s.info.Firmware.Revision)
 }
 
 // down withdraws the session's network (the caller emits NetworkDown).
@@ -410,49 +325,27 @@ func (s *session) down() {
 // reset or ctx, and carries out restores and permit-join renewals.
 func (s *session) serve(ctx context.Context) error {
 	d := s.d
-	pj := time.NewTimer(time.Hour)
-	pj.Stop()
-	defer pj.Stop()
-	// A coordinator that restarted forgot an open permit-join window.
-	s.renewPermitJoin(ctx)
-	if next, ok := d.permitJoinWake(); ok {
-		pj.Reset(max(time.Until(next), 0))
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.c.Done():
-			return fmt.Errorf("znp: %w", s.c.Err())
-		case <-s.reset:
+	return driverkit.Session[struct{}]{
+		Link:    s.c.Done(),
+		LinkErr: func() error { return fmt.Errorf("znp: %w", s.c.Err()) },
+		Fail:    s.reset,
+		FailErr: func(struct{}) error {
 			return fmt.Errorf("znp: %w: unexpected SYS_RESET_IND", zigbee.ErrCoordinatorReset)
-		case req := <-d.restoreCh:
-			s.down()
-			d.emit(ctx, zigbee.NetworkDown{Err: errRestoring})
-			start := time.Now()
-			err := s.restore(ctx, req.backup)
-			if err == nil {
-				err = s.finish(ctx, true, false)
-			}
-			req.done <- err
-			if err != nil {
-				return err
-			}
-			s.up(ctx, start)
-		case <-d.pjKick:
-		case <-pj.C:
-			s.renewPermitJoin(ctx)
-		}
-		if next, ok := d.permitJoinWake(); ok {
-			pj.Reset(max(time.Until(next), 0))
-		} else {
-			pj.Stop()
-		}
-	}
+		},
+		Restores: d.restores, Withdraw: s.down, Restore: s.restoreNow, Up: s.up,
+		Joining: &d.joining, Join: s.permitJoin, Wake: d.permitJoinWake,
+		Events: d.events,
+	}.Serve(ctx)
 }
 
-// errRestoring is the NetworkDown reason while a backup is restored.
-var errRestoring = errors.New("restoring a coordinator backup")
+// restoreNow writes a backup while the network is up and reads the
+// restored network.
+func (s *session) restoreNow(ctx context.Context, b *zigbee.Backup) error {
+	if err := s.restore(ctx, b); err != nil {
+		return err
+	}
+	return s.finish(ctx, true, false)
+}
 
 // active returns the session whose network is up.
 func (d *Driver) active() (*session, error) {
@@ -467,46 +360,22 @@ func (d *Driver) active() (*session, error) {
 	return d.sess, nil
 }
 
-// acquire takes a transaction slot.
-func (d *Driver) acquire(ctx context.Context) error {
-	select {
-	case d.txSem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (d *Driver) release() { <-d.txSem }
-
 // allocTID returns an AF transaction id (1–255) not in use.
 func (d *Driver) allocTID() uint8 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for range 255 {
-		t := d.nextTID
-		d.nextTID++
-		if d.nextTID == 0 {
-			d.nextTID = 1
-		}
-		if !d.tids[t] {
-			d.tids[t] = true
-			return t
-		}
-	}
-	// More than 254 in flight cannot happen with MaxTransactions ≤ 254.
-	return d.nextTID
+	return d.tids.Take(&d.nextTID)
 }
 
 func (d *Driver) freeTID(t uint8) {
 	d.mu.Lock()
-	d.tids[t] = false
+	d.tids.Free(t)
 	d.mu.Unlock()
 }
 
 // maxPermitJoin is the longest single permit-join duration; longer windows
-// are renewed (255 would mean "forever" on old stacks, znp.md §11.1).
-const maxPermitJoin = 254 * time.Second
+// are renewed.
+const maxPermitJoin = driverkit.MaxPermitJoin
 
 // PermitJoin opens the network for joining for dur (0 closes it) through
 // ZDO_MGMT_PERMIT_JOIN_REQ: to all routers and the coordinator when via is
@@ -518,67 +387,28 @@ func (d *Driver) PermitJoin(ctx context.Context, dur time.Duration, via zigbee.N
 	if err != nil {
 		return err
 	}
-	if via == 0 {
-		via = zigbee.NWKBroadcastRouter
-	}
-	if dur < 0 {
-		dur = 0
-	}
-	if err := s.permitJoin(ctx, min(dur, maxPermitJoin), via); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	if dur > 0 {
-		d.pjUntil, d.pjVia = time.Now().Add(dur), via
-	} else {
-		d.pjUntil = time.Time{}
-	}
-	d.mu.Unlock()
-	select {
-	case d.pjKick <- struct{}{}:
-	default:
-	}
-	s.log.Info("permit join", "event", "permit_join", "duration_s", int(dur.Seconds()), "via", via.String())
-	d.emit(ctx, zigbee.PermitJoinChanged{Open: dur > 0, Duration: dur})
-	return nil
+	return d.joining.Open(ctx, dur, via, s.permitJoin)
 }
 
 // permitJoinWake returns when the serve loop must next act on permit join.
 func (d *Driver) permitJoinWake() (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.pjUntil.IsZero() {
-		return time.Time{}, false
-	}
-	// Renew 10 s before each 254 s window ends, or close at the end.
-	renew := time.Now().Add(maxPermitJoin - 10*time.Second)
-	if d.pjUntil.Before(renew) {
-		return d.pjUntil, true
-	}
-	return renew, true
+	until, _ := window{d}.PermitJoinWindow()
+	return driverkit.PermitJoinWake(until, time.Now())
 }
 
-// renewPermitJoin re-opens a long window or reports its end.
-func (s *session) renewPermitJoin(ctx context.Context) {
-	d := s.d
-	d.mu.Lock()
-	until, via := d.pjUntil, d.pjVia
-	d.mu.Unlock()
-	left := time.Until(until)
-	if until.IsZero() {
-		return
-	}
-	if left <= time.Second {
-		d.mu.Lock()
-		d.pjUntil = time.Time{}
-		d.mu.Unlock()
-		s.log.Info("permit join closed", "event", "permit_join_closed")
-		d.emit(ctx, zigbee.PermitJoinChanged{Open: false})
-		return
-	}
-	if err := s.permitJoin(ctx, min(left, maxPermitJoin), via); err != nil {
-		s.log.Warn("renewing permit join failed", "event", "permit_join_renew_failed", "err", err)
-	}
+// window is the driver's permit-join window as driverkit.Joining keeps it.
+type window struct{ d *Driver }
+
+func (w window) PermitJoinWindow() (time.Time, zigbee.NWK) {
+	w.d.mu.Lock()
+	defer w.d.mu.Unlock()
+	return w.d.pjUntil, w.d.pjVia
+}
+
+func (w window) SetPermitJoinWindow(until time.Time, via zigbee.NWK) {
+	w.d.mu.Lock()
+	w.d.pjUntil, w.d.pjVia = until, via
+	w.d.mu.Unlock()
 }
 
 // permitJoin sends one ZDO_MGMT_PERMIT_JOIN_REQ (protocol/znp.md §11.1).

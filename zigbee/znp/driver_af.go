@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // AF payload limits. AF_DATA_REQUEST has 10 header bytes, the _EXT form 20;
@@ -36,10 +37,10 @@ func (d *Driver) Send(ctx context.Context, f zigbee.APSFrame) error {
 	if err != nil {
 		return err
 	}
-	if err := d.acquire(ctx); err != nil {
+	if err := d.txSem.Acquire(ctx); err != nil {
 		return fmt.Errorf("znp: send %v: %w", f, err)
 	}
-	defer d.release()
+	defer d.txSem.Release()
 	return s.send(ctx, f)
 }
 
@@ -85,16 +86,7 @@ func (s *session) send(ctx context.Context, f zigbee.APSFrame) error {
 
 // endpointFor returns the registered endpoint of a profile, else 1.
 func (s *session) endpointFor(p zigbee.ProfileID) zigbee.Endpoint {
-	best := zigbee.Endpoint(0)
-	for ep, prof := range s.endpoints {
-		if prof == p && (best == 0 || ep < best) {
-			best = ep
-		}
-	}
-	if best == 0 {
-		return 1
-	}
-	return best
+	return driverkit.EndpointFor(s.endpoints, p)
 }
 
 // profileOf returns the profile registered on an endpoint (HA when unknown).
@@ -201,7 +193,7 @@ func (s *session) handle(ctx context.Context, f Frame) {
 	case zigbee.DeviceLeft:
 		s.log.Info("device left", "event", "device_left", "ieee", e.IEEE.String(), "nwk", e.NWK.String(), "rejoin", e.Rejoin)
 	}
-	s.d.emit(ctx, ev)
+	s.d.events.Emit(ctx, ev)
 }
 
 // retrieve pulls the data of an AF_INCOMING_MSG_EXT that did not fit in

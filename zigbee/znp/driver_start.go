@@ -5,13 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // modemLines is implemented by serial ports that can drive DTR and RTS
@@ -86,7 +85,7 @@ func (s *session) start(ctx context.Context) error {
 	d.mu.Unlock()
 	var backup *zigbee.Backup
 	if !st.configured && d.cfg.BackupPath != "" {
-		backup = s.loadBackupFile()
+		backup = d.backupFile.Load()
 	}
 	plan, why := decide(d.cfg.Network, st, force, backup)
 	s.log.Info("start-up decision", "event", "start_plan", "plan", plan.String(), "reason", why,
@@ -133,7 +132,7 @@ func (s *session) probe(ctx context.Context) error {
 	if err := s.c.writeRaw([]byte{0xEF}); err != nil {
 		return err
 	}
-	if err := sleep(ctx, d.cfg.BootloaderDelay); err != nil {
+	if err := driverkit.Sleep(ctx, d.cfg.BootloaderDelay); err != nil {
 		return err
 	}
 	if err = ping(d.cfg.ProbeTimeout); err == nil || !errors.Is(err, zigbee.ErrTimeout) {
@@ -148,7 +147,7 @@ func (s *session) probe(ctx context.Context) error {
 			if err := lines.SetRTS(rts); err != nil {
 				break
 			}
-			if err := sleep(ctx, 150*time.Millisecond); err != nil {
+			if err := driverkit.Sleep(ctx, 150*time.Millisecond); err != nil {
 				return err
 			}
 		}
@@ -160,17 +159,6 @@ func (s *session) probe(ctx context.Context) error {
 	}
 	return fmt.Errorf("znp: %w after the bootloader skip: is this a TI Z-Stack (ZNP) coordinator, "+
 		"not an EZSP one, flashed with coordinator firmware and not held by another program? (%w)", ErrNoAnswer, err)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // detect reads the capabilities and version and refuses what the driver
@@ -247,17 +235,13 @@ func (s *session) readState(ctx context.Context) (nvState, error) {
 }
 
 // startPlan is what start does with the network in the coordinator.
-type startPlan int
+type startPlan = driverkit.Plan
 
 const (
-	planResume startPlan = iota
-	planForm
-	planRestore
+	planResume  = driverkit.PlanResume
+	planForm    = driverkit.PlanForm
+	planRestore = driverkit.PlanRestore
 )
-
-func (p startPlan) String() string {
-	return [...]string{"resume", "form", "restore"}[p]
-}
 
 // decide applies the start-up decision (protocol/znp.md §10.2, with the
 // matching rule of Driver.Run).
@@ -270,93 +254,22 @@ func decide(cfg zigbee.NetworkConfig, st nvState, force bool, backup *zigbee.Bac
 	case !st.configured:
 		return planForm, "the coordinator holds no configured network"
 	}
-	var diff []string
 	n := st.nib
-	if cfg.Channel != 0 && cfg.Channel != n.channel() {
-		diff = append(diff, fmt.Sprintf("channel %d (configured %d)", n.channel(), cfg.Channel))
-	}
-	if cfg.PANID != 0 && cfg.PANID != n.panID() {
-		diff = append(diff, fmt.Sprintf("PAN id %v (configured %v)", n.panID(), cfg.PANID))
-	}
-	if cfg.ExtPANID != 0 && cfg.ExtPANID != n.extPANID() {
-		diff = append(diff, fmt.Sprintf("extended PAN id %v (configured %v)", n.extPANID(), cfg.ExtPANID))
-	}
-	if !cfg.Key.IsZero() && (!st.hasKey || cfg.Key != st.key) {
-		diff = append(diff, "network key")
-	}
-	if len(diff) > 0 {
+	held := netParams{PANID: n.panID(), ExtPANID: n.extPANID(), Channel: n.channel(), Key: st.key}
+	if diff := driverkit.Differences(cfg, held, st.hasKey); len(diff) > 0 {
 		return planForm, "the coordinator's network differs from the configuration: " + strings.Join(diff, ", ")
 	}
 	return planResume, "the coordinator's network matches the configuration"
 }
 
-// backupMatches reports whether a backup can serve the configuration.
-func backupMatches(cfg zigbee.NetworkConfig, b *zigbee.Backup) bool {
-	return (cfg.Channel == 0 || cfg.Channel == b.Channel) &&
-		(cfg.PANID == 0 || cfg.PANID == zigbee.PANID(b.PANID)) &&
-		(cfg.ExtPANID == 0 || cfg.ExtPANID == zigbee.ExtPANID(b.ExtPANID)) &&
-		(cfg.Key.IsZero() || cfg.Key == b.Key())
-}
-
-// loadBackupFile returns the backup at BackupPath when it exists, parses and
-// matches the configuration; otherwise nil (with a log line saying why).
-func (s *session) loadBackupFile() *zigbee.Backup {
-	path := s.d.cfg.BackupPath
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		s.log.Warn("cannot read the backup file", "event", "backup_unreadable", "path", path, "err", err)
-		return nil
-	}
-	b, err := zigbee.ParseBackup(data)
-	if err != nil {
-		s.log.Warn("ignoring an invalid backup file", "event", "backup_invalid", "path", path, "err", err)
-		return nil
-	}
-	if !backupMatches(s.d.cfg.Network, b) {
-		s.log.Warn("the backup file does not match the configured network, not restoring it",
-			"event", "backup_mismatch", "path", path)
-		return nil
-	}
-	return b
-}
-
 // netParams are the parameters of a network to form.
-type netParams struct {
-	pan     zigbee.PANID
-	ext     zigbee.ExtPANID
-	channel zigbee.Channel
-	key     zigbee.NetworkKey
-}
+type netParams = driverkit.NetworkParams
 
-// newParams fills the configuration's zero values: a random PAN id in
-// 0x0001–0x3FFF (the Zigbee range for formation), a random extended PAN
-// id and a random network key that is not a published default; channel 11.
+// newParams fills the configuration's zero values (driverkit.NewNetworkParams).
 func (s *session) newParams(cfg zigbee.NetworkConfig) (netParams, error) {
-	p := netParams{pan: cfg.PANID, ext: cfg.ExtPANID, channel: cfg.Channel, key: cfg.Key}
-	var b [16]byte
-	rnd := s.d.cfg.Rand
-	for !p.pan.Valid() {
-		if _, err := io.ReadFull(rnd, b[:2]); err != nil {
-			return p, fmt.Errorf("znp: random PAN id: %w", err)
-		}
-		p.pan = zigbee.PANID(binary.LittleEndian.Uint16(b[:]) & 0x3FFF)
-	}
-	for p.ext == 0 || p.ext == 0xFFFFFFFFFFFFFFFF || p.ext == 0xDDDDDDDDDDDDDDDD {
-		if _, err := io.ReadFull(rnd, b[:8]); err != nil {
-			return p, fmt.Errorf("znp: random extended PAN id: %w", err)
-		}
-		p.ext = zigbee.ExtPANID(binary.LittleEndian.Uint64(b[:]))
-	}
-	for p.key.IsWellKnown() {
-		if _, err := io.ReadFull(rnd, p.key[:]); err != nil {
-			return p, fmt.Errorf("znp: random network key: %w", err)
-		}
-	}
-	if p.channel == 0 {
-		p.channel = 11
+	p, err := driverkit.NewNetworkParams(cfg, s.d.cfg.Rand)
+	if err != nil {
+		return p, fmt.Errorf("znp: %w", err)
 	}
 	return p, nil
 }
@@ -437,8 +350,8 @@ func (s *session) resetZNP(ctx context.Context) error {
 // writes the HAS_CONFIGURED flag (a restore writes it itself, later).
 func (s *session) form(ctx context.Context, p netParams, markConfigured bool) error {
 	start := time.Now()
-	s.log.Info("forming a new network", "event", "network_form", "channel", int(p.channel),
-		"pan_id", p.pan.String(), "ext_pan_id", p.ext.String())
+	s.log.Info("forming a new network", "event", "network_form", "channel", int(p.Channel),
+		"pan_id", p.PANID.String(), "ext_pan_id", p.ExtPANID.String())
 	nv := &s.nv
 	if n, err := nv.length(ctx, nvNIB); err != nil {
 		return err
@@ -453,7 +366,7 @@ func (s *session) form(ctx context.Context, p netParams, markConfigured bool) er
 	if err := s.resetZNP(ctx); err != nil {
 		return err
 	}
-	mask := p.channel.Mask()
+	mask := p.Channel.Mask()
 	items := []struct {
 		id uint16
 		v  []byte
@@ -462,11 +375,11 @@ func (s *session) form(ctx context.Context, p netParams, markConfigured bool) er
 		{nvLogicalType, []byte{logicalTypeCoord}},
 		{nvZDODirectCB, []byte{1}},
 		{nvChanList, le32(nil, uint32(mask))},
-		{nvPANID, le16(nil, uint16(p.pan))},
-		{nvExtendedPANID, le64(nil, uint64(p.ext))},
-		{nvAPSUseExtPANID, le64(nil, uint64(p.ext))},
+		{nvPANID, le16(nil, uint16(p.PANID))},
+		{nvExtendedPANID, le64(nil, uint64(p.ExtPANID))},
+		{nvAPSUseExtPANID, le64(nil, uint64(p.ExtPANID))},
 		{nvPreCfgKeysEnable, []byte{0}},
-		{nvPreCfgKey, p.key[:]},
+		{nvPreCfgKey, p.Key[:]},
 	}
 	for _, it := range items {
 		if err := nv.write(ctx, it.id, it.v); err != nil {
@@ -513,12 +426,12 @@ func (s *session) form(ctx context.Context, p netParams, markConfigured bool) er
 		if i == 30 {
 			return fmt.Errorf("znp: the NIB shows no network after formation")
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := driverkit.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
-	if n.panID() != p.pan {
-		return fmt.Errorf("znp: the network formed with PAN id %v instead of %v: another network nearby uses it", n.panID(), p.pan)
+	if n.panID() != p.PANID {
+		return fmt.Errorf("znp: the network formed with PAN id %v instead of %v: another network nearby uses it", n.panID(), p.PANID)
 	}
 	if markConfigured {
 		if err := nv.write(ctx, nvHasConfigured3, []byte{hasConfiguredMagic}); err != nil {
@@ -544,14 +457,7 @@ func (s *session) finish(ctx context.Context, changed, formed bool) error {
 	}
 	info.Formed = formed
 	s.info = info
-	if path := s.d.cfg.BackupPath; path != "" {
-		_, statErr := os.Stat(path)
-		if changed || errors.Is(statErr, os.ErrNotExist) {
-			if err := s.writeBackupFile(ctx, path); err != nil {
-				s.log.Warn("writing the backup file failed", "event", "backup_write_failed", "path", path, "err", err)
-			}
-		}
-	}
+	s.d.backupFile.Keep(ctx, changed, s.backup)
 	return nil
 }
 
@@ -658,27 +564,4 @@ func (s *session) frameCounter(ctx context.Context, ext zigbee.ExtPANID) (uint32
 		return 0, fmt.Errorf("znp: no NWK security material entry for %v", ext)
 	}
 	return generic, nil
-}
-
-// writeBackupFile writes a fresh backup to path with mode 0600, through a
-// temporary file so a crash never leaves half a backup.
-func (s *session) writeBackupFile(ctx context.Context, path string) error {
-	b, err := s.backup(ctx)
-	if err != nil {
-		return err
-	}
-	data, err := marshalBackup(b)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("znp: write backup: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("znp: write backup: %w", err)
-	}
-	s.log.Info("backup file written", "event", "backup_written", "path", path, "devices", len(b.Devices))
-	return nil
 }

@@ -55,10 +55,10 @@ func (d *Driver) ZDORequest(ctx context.Context, dst zigbee.NWK, cluster zigbee.
 	if err != nil {
 		return nil, err
 	}
-	if err := d.acquire(ctx); err != nil {
+	if err := d.txSem.Acquire(ctx); err != nil {
 		return nil, fmt.Errorf("znp: ZDO request %v: %w", cluster, err)
 	}
-	defer d.release()
+	defer d.txSem.Release()
 
 	name := cmdName(call.req.Header)
 	rspHeader := Header{AREQ, ZDO, call.rsp}

@@ -1,13 +1,13 @@
 package znp
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // FormatFrame decodes f and renders it on one line, e.g.
@@ -150,56 +150,12 @@ func writeValue(b *strings.Builder, f *Field, v any, p Params) {
 // truncated frame, a bad FCS, an unknown command or a payload that does not
 // match its schema stops the decoding with an error naming the line.
 func DecodeTrace(r io.Reader, w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		out, err := decodeTraceLine(sc.Text())
-		if err != nil {
-			return fmt.Errorf("znp: trace line %d: %w", line, err)
-		}
-		for _, o := range out {
-			bw.WriteString(o)
-			bw.WriteByte('\n')
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("znp: trace line %d: %w", line+1, err)
-	}
-	return bw.Flush()
+	return driverkit.TraceFormat{Name: "znp", Frames: traceFrames}.Decode(r, w)
 }
 
-// decodeTraceLine returns the output lines for one input line.
-func decodeTraceLine(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return nil, nil
-	case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "---"):
-		return []string{s}, nil
-	}
-	prefix := ""
-	if i := strings.IndexAny(s, "<>"); i > 0 {
-		us, err := strconv.ParseInt(strings.TrimSpace(s[:i]), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad timestamp %q: %w", s[:i], err)
-		}
-		prefix = time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z ")
-		s = s[i:]
-	}
-	if s == "" || (s[0] != '>' && s[0] != '<') {
-		return nil, fmt.Errorf("want \"> HEX\" or \"< HEX\", got %q", s)
-	}
-	prefix += s[:1] + " "
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s[1:]), ""))
-	if err != nil {
-		return nil, fmt.Errorf("bad hex: %w", err)
-	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("no bytes after %q", s[:1])
-	}
+// traceFrames decodes the bytes of one trace line: frames, and raw bytes
+// before a SOF.
+func traceFrames(b []byte) ([]string, error) {
 	var out []string
 	for len(b) > 0 {
 		if b[0] != SOF {
@@ -207,7 +163,7 @@ func decodeTraceLine(s string) ([]string, error) {
 			if n < 0 {
 				n = len(b)
 			}
-			out = append(out, fmt.Sprintf("%sRAW % X (not a frame)", prefix, b[:n]))
+			out = append(out, fmt.Sprintf("RAW % X (not a frame)", b[:n]))
 			b = b[n:]
 			continue
 		}
@@ -223,7 +179,7 @@ func decodeTraceLine(s string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, prefix+text)
+		out = append(out, text)
 		b = b[n:]
 	}
 	return out, nil
