@@ -2,7 +2,6 @@ package mcp_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/mcp"
+	"github.com/zhubhq/zhub/mcp/mcpstore"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
@@ -89,7 +89,7 @@ func start(t testing.TB, o envOptions) *env {
 		t.Fatal(err)
 	}
 	e.tokens = tokens
-	srv, err := mcp.New(mcp.Config{Hub: e.hub, Contexts: contextAdapter{e.st}, GuardedTools: o.guarded, Version: "test",
+	srv, err := mcp.New(mcp.Config{Hub: e.hub, Contexts: mcpstore.Store{S: e.st}, GuardedTools: o.guarded, Version: "test",
 		Logger: hubtest.Logger(t).With("module", "mcp"), Debounce: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -180,43 +180,4 @@ func (e *env) remote(url, token, version string, opts *sdk.ClientOptions, rt *be
 	}
 	e.t.Cleanup(func() { cs.Close() })
 	return cs
-}
-
-// contextAdapter is the mcp.ContextStore adapter over SQLite, as cmd/zhub
-// wires it.
-type contextAdapter struct{ s *store.Store }
-
-func (a contextAdapter) LoadContexts(ctx context.Context) ([]mcp.DeviceContext, error) {
-	cs, err := a.s.DeviceContexts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]mcp.DeviceContext, 0, len(cs))
-	for _, c := range cs {
-		ieee, err := zigbee.ParseIEEE(c.IEEE)
-		if err != nil {
-			return nil, err
-		}
-		dc := mcp.DeviceContext{IEEE: ieee, Room: c.Room, Aliases: c.Aliases, Notes: c.Notes}
-		if err := json.Unmarshal(c.Rules, &dc.Rules); err != nil {
-			return nil, err
-		}
-		out = append(out, dc)
-	}
-	return out, nil
-}
-
-func (a contextAdapter) SaveContext(ctx context.Context, c mcp.DeviceContext) error {
-	rules, err := json.Marshal(c.Rules)
-	if err != nil {
-		return err
-	}
-	return a.s.PutDeviceContext(ctx, store.DeviceContext{IEEE: c.IEEE.String(), Room: c.Room, Aliases: c.Aliases, Notes: c.Notes, Rules: rules})
-}
-
-func (a contextAdapter) DeleteContext(ctx context.Context, ieee zigbee.IEEE) error {
-	if err := a.s.DeleteDeviceContext(ctx, ieee.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/zhubhq/zhub/mcp"
+	"github.com/zhubhq/zhub/mcp/mcpstore"
 	"github.com/zhubhq/zhub/zigbee"
 )
 
@@ -294,7 +295,7 @@ func TestContextSurvivesRestart(t *testing.T) {
 	if _, err := e.srv.SetDeviceContext(e.ctx, "living_room_lamp", mcp.ContextUpdate{Access: &ro, Room: &room}); err != nil {
 		t.Fatal(err)
 	}
-	srv2, err := mcp.New(mcp.Config{Hub: e.hub, Contexts: contextAdapter{e.st}, Debounce: -1})
+	srv2, err := mcp.New(mcp.Config{Hub: e.hub, Contexts: mcpstore.Store{S: e.st}, Debounce: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

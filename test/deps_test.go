@@ -36,7 +36,7 @@ var fences = []fence{
 	}, direct: map[string]string{"go.bug.st/serial": "drivers take an io.ReadWriteCloser; the zigbee package opens ports"}},
 	{pkg: mod + "/zigbee/sim", banned: map[string]string{mod + "/hub": "the emulator never imports the hub"}},
 	{pkg: mod + "/hub", exact: true, banned: map[string]string{
-		mod + "/hub/store": "the hub declares the store interface it consumes", mod + "/ws": "front doors depend on the hub, not the reverse",
+		mod + "/hub/store": "the hub declares the store interface it consumes (hubstore adapts it)", mod + "/ws": "front doors depend on the hub, not the reverse",
 		mod + "/mcp": "front doors depend on the hub", mod + "/llm": "the hub knows no LLM", "modernc.org/sqlite": "no SQL in the hub",
 		"github.com/BurntSushi/toml": "configuration is parsed in cmd/zhub", "github.com/eclipse/paho.mqtt.golang": "MQTT lives in hub/mqttbridge",
 	}},
@@ -61,6 +61,7 @@ var fences = []fence{
 		mod + "/zigbee/sim": "front doors never reach the emulator", mod + "/hub/store": "the local API goes through the hub",
 	}},
 	{pkg: mod + "/hub/auth", exact: true, banned: map[string]string{mod + "/hub/store": "auth declares the token store it consumes (authstore adapts it)"}},
+	{pkg: mod + "/mcp", exact: true, banned: map[string]string{mod + "/hub/store": "mcp declares the ContextStore it consumes (mcpstore adapts it)"}},
 	{pkg: mod + "/hub/hubtest", banned: map[string]string{
 		mod + "/ws": "hubtest serves the front doors' tests, so it imports no front door", mod + "/mcp": "hubtest imports no front door",
 		mod + "/hub/mqttbridge": "hubtest imports no front door", mod + "/hub/localapi": "hubtest imports no front door",

@@ -23,6 +23,7 @@ import (
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubstore"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/llm"
 	"github.com/zhubhq/zhub/llm/llmtest"
@@ -116,7 +117,7 @@ func newChatStack(t testing.TB, llmCfg config.LLMConfig) *chatStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hub.New(hub.Config{Coordinator: drv, Store: hubStore{st}, CommandTimeout: 2 * time.Second,
+	h, err := hub.New(hub.Config{Coordinator: drv, Store: hubstore.Store{S: st}, CommandTimeout: 2 * time.Second,
 		InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

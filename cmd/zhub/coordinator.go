@@ -14,6 +14,7 @@ import (
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubstore"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/ezsp"
@@ -99,7 +100,7 @@ func (d *daemon) startCoordinator(ctx context.Context, g *errgroup.Group) error 
 		return nil
 	}
 	log.Info("coordinator starting", "event", "component_starting", "on", desc)
-	h, err := hub.New(hub.Config{Coordinator: c, Store: hubStore{d.store}, Logger: d.log.With("module", "hub")})
+	h, err := hub.New(hub.Config{Coordinator: c, Store: hubstore.Store{S: d.store}, Logger: d.log.With("module", "hub")})
 	if err != nil {
 		return err
 	}

@@ -2,102 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/zhubhq/zhub/hub"
-	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
-
-// hubStore adapts the SQLite store to the hub's Store interface.
-type hubStore struct{ s *store.Store }
-
-var _ hub.Store = hubStore{}
-
-// writeParallelism is how many writes the adapter keeps queued at once:
-// the store commits everything queued in one transaction, so a flush of
-// many device states costs one commit instead of one per device.
-const writeParallelism = 64
-
-func (a hubStore) LoadDevices(ctx context.Context) ([]hub.StoredDevice, error) {
-	devs, err := a.s.Devices(ctx)
-	if err != nil {
-		return nil, err
-	}
-	states, err := a.s.States(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hub.StoredDevice, 0, len(devs))
-	for _, d := range devs {
-		ieee, err := zigbee.ParseIEEE(d.IEEE)
-		if err != nil {
-			return nil, fmt.Errorf("stored device %q: %w", d.IEEE, err)
-		}
-		sd := hub.StoredDevice{IEEE: ieee, NWK: zigbee.NWK(d.NWK), FriendlyName: d.FriendlyName,
-			Model: d.Model, Vendor: d.Vendor, Data: d.Data}
-		if st, ok := states[d.IEEE]; ok {
-			sd.State, sd.StateAt = st.State, st.UpdatedAt
-		}
-		out = append(out, sd)
-	}
-	return out, nil
-}
-
-func (a hubStore) SaveDevices(ctx context.Context, devices []hub.StoredDevice) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(writeParallelism)
-	for _, d := range devices {
-		g.Go(func() error {
-			return a.s.PutDevice(gctx, store.Device{IEEE: d.IEEE.String(), NWK: uint16(d.NWK),
-				FriendlyName: d.FriendlyName, Model: d.Model, Vendor: d.Vendor, Data: d.Data})
-		})
-	}
-	return g.Wait()
-}
-
-func (a hubStore) DeleteDevice(ctx context.Context, ieee zigbee.IEEE) error {
-	if err := a.s.DeleteDevice(ctx, ieee.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
-}
-
-func (a hubStore) SaveStates(ctx context.Context, states []hub.StoredState) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(writeParallelism)
-	for _, s := range states {
-		g.Go(func() error { return a.s.PutState(gctx, s.IEEE.String(), s.State, s.At) })
-	}
-	return g.Wait()
-}
-
-func (a hubStore) AppendHistory(ctx context.Context, points []hub.HistoryPoint) error {
-	pts := make([]store.HistoryPoint, len(points))
-	for i, p := range points {
-		pts[i] = store.HistoryPoint{IEEE: p.IEEE.String(), Property: p.Property, At: p.At, Value: p.Value}
-	}
-	return a.s.AppendHistory(ctx, pts...)
-}
-
-func (a hubStore) History(ctx context.Context, ieee zigbee.IEEE, property string, from, to time.Time, limit int) ([]hub.HistoryPoint, error) {
-	pts, err := a.s.History(ctx, ieee.String(), property, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hub.HistoryPoint, len(pts))
-	for i, p := range pts {
-		out[i] = hub.HistoryPoint{IEEE: ieee, Property: p.Property, At: p.At, Value: p.Value}
-	}
-	return out, nil
-}
 
 // simDefaultNames are the friendly names of the embedded default's
 // virtual devices (sim.DefaultDevices order); the spare light is left for

@@ -1,14 +1,14 @@
 package main
 
-// The MCP device context in the daemon (package mcp): its store adapter,
-// the in-memory session the chat loop uses (mcpTools, an llm.ToolSet),
-// /mcp on the HTTP server, the socket endpoints, and `zhub mcp`.
+// The MCP device context in the daemon (package mcp), persisted through
+// mcp/mcpstore: the in-memory session the chat loop uses (mcpTools, an
+// llm.ToolSet), /mcp on the HTTP server, the socket endpoints, and
+// `zhub mcp`.
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net"
@@ -19,52 +19,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/zhubhq/zhub/hub/localapi"
-	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/llm"
 	"github.com/zhubhq/zhub/mcp"
+	"github.com/zhubhq/zhub/mcp/mcpstore"
 	"github.com/zhubhq/zhub/ws"
-	"github.com/zhubhq/zhub/zigbee"
 )
-
-// contextStore adapts the SQLite store to mcp.ContextStore.
-type contextStore struct{ s *store.Store }
-
-var _ mcp.ContextStore = contextStore{}
-
-func (a contextStore) LoadContexts(ctx context.Context) ([]mcp.DeviceContext, error) {
-	cs, err := a.s.DeviceContexts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]mcp.DeviceContext, 0, len(cs))
-	for _, c := range cs {
-		ieee, err := zigbee.ParseIEEE(c.IEEE)
-		if err != nil {
-			return nil, fmt.Errorf("stored device context %q: %w", c.IEEE, err)
-		}
-		dc := mcp.DeviceContext{IEEE: ieee, Room: c.Room, Aliases: c.Aliases, Notes: c.Notes}
-		if err := json.Unmarshal(c.Rules, &dc.Rules); err != nil {
-			return nil, fmt.Errorf("stored device context %s: rules: %w", c.IEEE, err)
-		}
-		out = append(out, dc)
-	}
-	return out, nil
-}
-
-func (a contextStore) SaveContext(ctx context.Context, c mcp.DeviceContext) error {
-	rules, err := json.Marshal(c.Rules)
-	if err != nil {
-		return err
-	}
-	return a.s.PutDeviceContext(ctx, store.DeviceContext{IEEE: c.IEEE.String(), Room: c.Room, Aliases: c.Aliases, Notes: c.Notes, Rules: rules})
-}
-
-func (a contextStore) DeleteContext(ctx context.Context, ieee zigbee.IEEE) error {
-	if err := a.s.DeleteDeviceContext(ctx, ieee.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
-}
 
 // startMCP builds the device context on the hub and runs it under g. The
 // chat's in-memory session and the context API on the socket exist
@@ -76,7 +35,7 @@ func (d *daemon) startMCP(ctx context.Context, g *errgroup.Group) error {
 		d.health.Set("mcp", ws.StateDisabled, errors.New("no hub (coordinator disabled)"))
 		return nil
 	}
-	srv, err := mcp.New(mcp.Config{Hub: d.hub, Contexts: contextStore{d.store}, GuardedTools: d.cfg.MCP.GuardedTools,
+	srv, err := mcp.New(mcp.Config{Hub: d.hub, Contexts: mcpstore.Store{S: d.store}, GuardedTools: d.cfg.MCP.GuardedTools,
 		Version: buildVersion(), Logger: log})
 	if err != nil {
 		return err

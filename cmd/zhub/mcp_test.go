@@ -20,10 +20,12 @@ import (
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubstore"
 	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/llm"
 	"github.com/zhubhq/zhub/mcp"
+	"github.com/zhubhq/zhub/mcp/mcpstore"
 	"github.com/zhubhq/zhub/zigbee/sim"
 	"github.com/zhubhq/zhub/zigbee/znp"
 )
@@ -58,7 +60,7 @@ func mcpStack(t *testing.T) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hub.New(hub.Config{Coordinator: drv, Store: hubStore{st}, CommandTimeout: 2 * time.Second,
+	h, err := hub.New(hub.Config{Coordinator: drv, Store: hubstore.Store{S: st}, CommandTimeout: 2 * time.Second,
 		InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func mcpStack(t *testing.T) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{hub: h, store: st, log: slog.New(slog.DiscardHandler)}
-	srv, err := mcp.New(mcp.Config{Hub: h, Contexts: contextStore{st}})
+	srv, err := mcp.New(mcp.Config{Hub: h, Contexts: mcpstore.Store{S: st}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,14 @@
 //
 // A Stack is the real thing above an emulated network: the ZNP driver on a
 // zigbee/sim dongle, the hub, and, when Config.DBPath is set, a SQLite
-// store (hub/store) adapted to hub.Store the way cmd/zhub adapts it.
+// store (hub/store) adapted to hub.Store by hub/hubstore, as in cmd/zhub.
 // StartSim and StartStack start the network and the stack apart, so that a
 // test can restart the hub on the same network, or the network under the
 // same store; Start starts both, with the store in t.TempDir. What these
 // start is stopped by t.Cleanup in reverse order, and a failed stop fails
 // the test. NewSim and NewStack report errors instead of failing a test and
 // leave the stopping to their caller (Close), for use in TestMain.
+// OpenStore is the store alone, for tests of what sits on it.
 //
 // Timing: SimConfig makes the emulated network quick, and the stack uses
 // short command timeouts and a 50 ms store flush. Every wait (for the

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubstore"
 	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/zigbee/sim"
 	"github.com/zhubhq/zhub/zigbee/znp"
@@ -32,6 +33,23 @@ func Logger(t testing.TB) *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// OpenStore opens a SQLite store (a fresh zhub.db in t.TempDir, with
+// store.DurableProcessCrash as Stack uses) for tests of what sits on the
+// store, and closes it at cleanup. Closing it earlier is allowed.
+func OpenStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{Path: filepath.Join(t.TempDir(), "zhub.db"), Durability: store.DurableProcessCrash})
+	if err != nil {
+		t.Fatalf("hubtest: open store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(context.Background()); err != nil {
+			t.Errorf("hubtest: store close: %v", err)
+		}
+	})
+	return st
 }
 
 // SimConfig is a quick emulated network with the given devices whose state
@@ -155,7 +173,7 @@ func NewStack(ctx context.Context, n *sim.Network, cfg Config) (*Stack, error) {
 			return nil, fmt.Errorf("hubtest: open store: %w", err)
 		}
 		s.Store = st
-		hcfg.Store = storeAdapter{st}
+		hcfg.Store = hubstore.Store{S: st}
 	}
 	if cfg.Tweak != nil {
 		cfg.Tweak(&hcfg)

@@ -1,0 +1,104 @@
+package hubstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/store"
+	"github.com/zhubhq/zhub/zigbee"
+)
+
+// Store implements hub.Store over a *store.Store.
+type Store struct{ S *store.Store }
+
+var _ hub.Store = Store{}
+
+// writeParallelism is how many writes the adapter keeps queued at once:
+// the store commits everything queued in one transaction, so a flush of
+// many device states costs one commit instead of one per device.
+const writeParallelism = 64
+
+// LoadDevices returns every stored device with its last state, if any.
+func (a Store) LoadDevices(ctx context.Context) ([]hub.StoredDevice, error) {
+	devs, err := a.S.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	states, err := a.S.States(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.StoredDevice, 0, len(devs))
+	for _, d := range devs {
+		ieee, err := zigbee.ParseIEEE(d.IEEE)
+		if err != nil {
+			return nil, fmt.Errorf("stored device %q: %w", d.IEEE, err)
+		}
+		sd := hub.StoredDevice{IEEE: ieee, NWK: zigbee.NWK(d.NWK), FriendlyName: d.FriendlyName,
+			Model: d.Model, Vendor: d.Vendor, Data: d.Data}
+		if st, ok := states[d.IEEE]; ok {
+			sd.State, sd.StateAt = st.State, st.UpdatedAt
+		}
+		out = append(out, sd)
+	}
+	return out, nil
+}
+
+// SaveDevices inserts or replaces each device (not its state).
+func (a Store) SaveDevices(ctx context.Context, devices []hub.StoredDevice) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writeParallelism)
+	for _, d := range devices {
+		g.Go(func() error {
+			return a.S.PutDevice(gctx, store.Device{IEEE: d.IEEE.String(), NWK: uint16(d.NWK),
+				FriendlyName: d.FriendlyName, Model: d.Model, Vendor: d.Vendor, Data: d.Data})
+		})
+	}
+	return g.Wait()
+}
+
+// DeleteDevice removes a device with its state and history; one that is
+// not stored is not an error.
+func (a Store) DeleteDevice(ctx context.Context, ieee zigbee.IEEE) error {
+	if err := a.S.DeleteDevice(ctx, ieee.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// SaveStates replaces the last state of each device.
+func (a Store) SaveStates(ctx context.Context, states []hub.StoredState) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writeParallelism)
+	for _, s := range states {
+		g.Go(func() error { return a.S.PutState(gctx, s.IEEE.String(), s.State, s.At) })
+	}
+	return g.Wait()
+}
+
+// AppendHistory records the points in one write.
+func (a Store) AppendHistory(ctx context.Context, points []hub.HistoryPoint) error {
+	pts := make([]store.HistoryPoint, len(points))
+	for i, p := range points {
+		pts[i] = store.HistoryPoint{IEEE: p.IEEE.String(), Property: p.Property, At: p.At, Value: p.Value}
+	}
+	return a.S.AppendHistory(ctx, pts...)
+}
+
+// History returns one device's points in [from, to), oldest first.
+func (a Store) History(ctx context.Context, ieee zigbee.IEEE, property string, from, to time.Time, limit int) ([]hub.HistoryPoint, error) {
+	pts, err := a.S.History(ctx, ieee.String(), property, from, to, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.HistoryPoint, len(pts))
+	for i, p := range pts {
+		out[i] = hub.HistoryPoint{IEEE: ieee, Property: p.Property, At: p.At, Value: p.Value}
+	}
+	return out, nil
+}
