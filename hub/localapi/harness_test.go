@@ -3,37 +3,26 @@ package localapi_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
-	"github.com/zhubhq/zhub/zigbee/znp"
 )
 
 // guard bounds waits for things that must happen; it is a hang guard, not
 // a timing assertion.
-const guard = 30 * time.Second
+const guard = hubtest.Guard
 
 // spareLight is the on/off light of sim.DefaultDevices that tests pair.
 var spareLight = sim.DefaultDevices()[6].IEEE
 
-func testLogger(t testing.TB) *slog.Logger {
-	if os.Getenv("LOCALAPI_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// env is a local API server on a real hub over the ZNP driver and the
-// emulated dongle, with a client on its socket.
+// env is a local API server on a real hub (hubtest: the ZNP driver on the
+// emulated dongle, no store), with a client on its socket.
 type env struct {
 	net    *sim.Network
 	hub    *hub.Hub
@@ -60,20 +49,14 @@ func shortTempDir(t testing.TB) string {
 	return dir
 }
 
+// startEnv serves the local API, then, unless o.noHub, starts the hub and
+// attaches it once the network is up. Cleanup stops the hub, the network
+// and then the server.
 func startEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	dir := shortTempDir(t)
 	e := &env{socket: filepath.Join(dir, "zhub.sock")}
-	ctx, cancel := context.WithCancel(context.Background())
-	g := &errgroup.Group{}
-	t.Cleanup(func() {
-		cancel()
-		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("stack: %v", err)
-		}
-	})
-
-	cfg := localapi.Config{Socket: e.socket, Version: "test", Logger: testLogger(t).With("module", "localapi")}
+	cfg := localapi.Config{Socket: e.socket, Version: "test", Logger: hubtest.Logger(t).With("module", "localapi")}
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
@@ -86,57 +69,26 @@ func startEnv(t testing.TB, o envOptions) *env {
 	}
 	e.srv = srv
 	e.client = &localapi.Client{Socket: e.socket}
-	g.Go(func() error { return srv.Run(ctx) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("local API server: %v", err)
+		}
+	})
 	if o.noHub {
 		return e
 	}
 
-	n, err := sim.New(sim.Config{StatePath: filepath.Join(dir, "sim.json"), Devices: o.devices,
-		ConfirmDelay: time.Millisecond, DeviceDelay: 2 * time.Millisecond, ResetDelay: 5 * time.Millisecond, Seed: 1,
-		Logger: testLogger(t).With("module", "sim")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.net = n
-	g.Go(func() error { return n.Run(ctx) })
-	drv, err := znp.New(znp.Config{Open: n.OpenZNP, Logger: testLogger(t).With("module", "znp"),
-		ZDOTimeout: 2 * time.Second, ConfirmTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Coordinator: drv, Logger: testLogger(t).With("module", "hub"),
-		CommandTimeout: 2 * time.Second, InterviewBackoff: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.hub = h
-	e.sub = h.Subscribe(4096)
-	g.Go(func() error { return drv.Run(ctx) })
-	g.Go(func() error { return h.Run(ctx) })
-	srv.SetHub(h)
-	<-h.Ready()
-	waitFor(t, e.sub, func(ev hub.NetworkChanged) bool { return ev.Up })
+	scfg := hubtest.SimConfig(dir, o.devices...)
+	scfg.Logger = hubtest.Logger(t).With("module", "sim")
+	e.net = hubtest.StartSim(t, scfg).Net
+	stack := hubtest.StartStack(t, e.net, hubtest.Config{})
+	e.hub, e.sub = stack.Hub, stack.Sub
+	srv.SetHub(stack.Hub)
 	return e
-}
-
-// waitFor returns the next event of type T that ok accepts.
-func waitFor[T hub.Event](t testing.TB, sub *hub.Subscription, ok func(T) bool) T {
-	t.Helper()
-	timer := time.NewTimer(guard)
-	defer timer.Stop()
-	for {
-		select {
-		case ev, open := <-sub.C():
-			if !open {
-				t.Fatalf("subscription closed while waiting for %T", *new(T))
-			}
-			if e, is := ev.(T); is && ok(e) {
-				return e
-			}
-		case <-timer.C:
-			t.Fatalf("no %T within %v", *new(T), guard)
-		}
-	}
 }
 
 // pairLight pairs the spare light through the local API and returns the

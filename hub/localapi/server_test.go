@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/zhubhq/zhub/hub"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/localapi"
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
@@ -167,7 +168,7 @@ func TestPairClientGoneClosesJoin(t *testing.T) {
 	}
 	cancel()
 	st.Close()
-	waitFor(t, e.sub, func(ev hub.PermitJoinChanged) bool { return !ev.Open })
+	hubtest.WaitFor(t, e.sub, func(ev hub.PermitJoinChanged) bool { return !ev.Open })
 	if s := e.hub.Status(); !s.PermitJoinUntil.IsZero() {
 		t.Errorf("joining still open until %v", s.PermitJoinUntil)
 	}

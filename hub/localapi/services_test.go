@@ -5,25 +5,19 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zhubhq/zhub/hub/auth"
 	"github.com/zhubhq/zhub/hub/auth/authstore"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/localapi"
-	"github.com/zhubhq/zhub/hub/store"
 )
 
 func TestTokens(t *testing.T) {
 	e := startEnv(t, envOptions{noHub: true})
 	ctx := t.Context()
-	st, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "zhub.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close(context.Background()) })
-	tk, err := auth.New(auth.Config{Store: authstore.Store{S: st}})
+	tk, err := auth.New(auth.Config{Store: authstore.Store{S: hubtest.OpenStore(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
