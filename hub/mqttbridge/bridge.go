@@ -273,6 +273,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		bg.Wait()
+		b.exec.close()
 		b.workers.Wait()
 	}()
 
@@ -707,29 +708,34 @@ func (b *Bridge) logToMQTT(level, msg string) {
 	b.publish(b.Topic("bridge/logging"), 0, false, marshal(map[string]any{"level": level, "message": msg, "namespace": "zhub"}))
 }
 
-// onMessage is paho's handler for every subscribed message. It hands the
-// work off and returns: paho delivers in order from one goroutine.
+// onMessage is paho's handler for messages on connections paho reads
+// itself (WebSocket and unix sockets); on TCP and TLS connections the
+// connection hands them to onPublish directly.
 func (b *Bridge) onMessage(_ paho.Client, m paho.Message) {
-	topic := m.Topic()
+	b.onPublish(m.Topic(), m.Payload())
+}
+
+// onPublish handles one subscribed message in the order the broker sent
+// it. It hands the work off and returns; payload is not kept.
+func (b *Bridge) onPublish(topic string, payload []byte) {
 	if b.cfg.HADiscovery {
 		if topic == b.cfg.HAStatusTopic || topic == DefaultHAStatusTopic {
-			if strings.EqualFold(strings.TrimSpace(string(m.Payload())), "online") {
+			if strings.EqualFold(strings.TrimSpace(string(payload)), "online") {
 				b.ctrlDo(b.onHABirth)
 			}
 			return
 		}
 		if strings.HasPrefix(topic, b.cfg.HADiscoveryPrefix+"/") {
-			b.gcMessage(topic, m.Payload())
+			b.gcMessage(topic, payload)
 			return
 		}
 	}
 	t := ParseTopic(b.base, topic)
-	payload := append([]byte(nil), m.Payload()...)
 	switch t.Kind {
 	case TopicSet, TopicGet:
-		b.command(t, topic, payload)
+		b.command(t, topic, bytes.Clone(payload))
 	case TopicRequest:
-		b.request(t.Request, payload)
+		b.request(t.Request, bytes.Clone(payload))
 	}
 }
 

@@ -33,6 +33,17 @@ type batchConn struct {
 	err    error
 	closed bool
 	done   chan struct{}
+
+	// The read side (inbound.go), used by paho's reader only. onPublish,
+	// when set before paho reads, receives every PUBLISH; payload is
+	// valid during the call.
+	onPublish func(topic string, payload []byte)
+	rbuf      []byte // the read buffer; in is its unparsed part
+	in        []byte
+	out       []byte // bytes of a packet paho reads
+	pass      int    // bytes of that packet not yet in out
+	need      int    // bytes the packet at the start of in has in all
+	qos2      map[uint16]bool
 }
 
 func newBatchConn(c net.Conn) *batchConn {
@@ -148,10 +159,12 @@ func (b *batchConn) Close() error {
 
 // openConn is paho's connection opener with batched writes for the TCP
 // and TLS schemes (the others are opened as paho does, unbatched). The
-// newest batched connection is kept for the QoS 0 fast path.
+// newest batched connection is kept for the QoS 0 fast path, and hands
+// the messages it receives to the bridge itself (inbound.go).
 func (br *Bridge) openConn(u *url.URL, o paho.ClientOptions) (net.Conn, error) {
 	c, err := openConn(u, o)
 	if bc, ok := c.(*batchConn); ok && err == nil {
+		bc.onPublish = br.onPublish
 		br.newConn.Store(bc)
 	}
 	return c, err

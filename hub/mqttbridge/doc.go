@@ -45,7 +45,13 @@
 // messages (bridge/state, availability, discovery) go through paho. If
 // the hub's subscription ever overflows, the bridge re-reads every device.
 //
-// Commands for one target run in arrival order; commands for different
+// On TCP and TLS connections the bridge also reads the messages it
+// subscribed to off paho's connection itself (paho reads everything else:
+// CONNACK, SUBACK, its own acknowledgements, PINGRESP), in the order the
+// broker sent them, and acknowledges QoS 1 and 2 itself: paho's chain of
+// goroutines between the socket and its handler was most of a /set's
+// latency. Commands for one target run in arrival order, on a small pool
+// of goroutines kept warm between commands; commands for different
 // targets run concurrently; requests run concurrently (bounded) and are
 // correlated by their transaction. A command that fails, or that arrives
 // while the coordinator is down, is reported — bridge/response for

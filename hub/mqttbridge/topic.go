@@ -230,6 +230,14 @@ func bareValue(payload []byte) any {
 // decodeObject decodes a JSON object, keeping numbers exact until they are
 // converted (integers stay integers).
 func decodeObject(b []byte) (map[string]any, error) {
+	if m, ok := decodeFlatObject(b); ok {
+		return m, nil
+	}
+	return decodeObjectJSON(b)
+}
+
+// decodeObjectJSON is decodeObject with encoding/json.
+func decodeObjectJSON(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
