@@ -8,7 +8,7 @@ import (
 	"github.com/zhubhq/zhub/zigbee"
 )
 
-// Store is the persistence the hub consumes; cmd/zhub adapts hub/store
+// Store is the persistence the hub consumes; hub/hubstore adapts hub/store
 // (SQLite) to it. Every method may block on I/O; the hub never calls it
 // from the radio path (see persister). A nil Config.Store keeps everything
 // in memory.

@@ -81,7 +81,7 @@ func (c DeviceContext) clone() DeviceContext {
 	return c
 }
 
-// ContextStore persists device contexts; cmd/zhub adapts hub/store to it.
+// ContextStore persists device contexts; mcp/mcpstore adapts hub/store to it.
 // A nil Config.Contexts keeps them in memory.
 type ContextStore interface {
 	// LoadContexts returns every stored context.

@@ -37,7 +37,7 @@ type Record struct {
 	LastUsedAt time.Time // zero: never used
 }
 
-// Store persists token records. cmd/zhub adapts hub/store to it.
+// Store persists token records; hub/auth/authstore adapts hub/store to it.
 type Store interface {
 	// PutToken inserts or replaces the record of r.Name.
 	PutToken(ctx context.Context, r Record) error
