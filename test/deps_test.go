@@ -30,6 +30,10 @@ var fences = []fence{
 	{pkg: mod + "/zigbee/znp", banned: map[string]string{
 		mod + "/hub": "drivers never import the hub", mod + "/zigbee/sim": "the driver must not depend on its emulator",
 	}, direct: map[string]string{"go.bug.st/serial": "drivers take an io.ReadWriteCloser; the zigbee package opens ports"}},
+	{pkg: mod + "/zigbee/ezsp", banned: map[string]string{
+		mod + "/hub": "drivers never import the hub", mod + "/zigbee/sim": "the driver must not depend on its emulator",
+		mod + "/zigbee/znp": "the two drivers share code through driverkit, not each other",
+	}, direct: map[string]string{"go.bug.st/serial": "drivers take an io.ReadWriteCloser; the zigbee package opens ports"}},
 	{pkg: mod + "/zigbee/internal/driverkit", banned: map[string]string{
 		mod + "/hub": "drivers never import the hub", mod + "/zigbee/sim": "driver code must not depend on the emulator",
 		mod + "/zigbee/znp": "the drivers build on driverkit, not the reverse", mod + "/zigbee/ezsp": "the drivers build on driverkit, not the reverse",
