@@ -22,16 +22,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
-	"github.com/zhubhq/zhub/hub"
-	"github.com/zhubhq/zhub/hub/hubstore"
-	"github.com/zhubhq/zhub/hub/store"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/llm"
 	"github.com/zhubhq/zhub/llm/llmtest"
 	"github.com/zhubhq/zhub/mcp"
 	"github.com/zhubhq/zhub/ws"
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
-	"github.com/zhubhq/zhub/zigbee/znp"
 )
 
 // afCounter reads the emulated dongle's trace (sim.Config.Trace) and
@@ -88,100 +85,56 @@ type chatStack struct {
 	token   string
 }
 
-func newChatStack(t testing.TB, llmCfg config.LLMConfig) *chatStack {
-	t.Helper()
-	dir := t.TempDir()
+// daemonGroup is the context and the group the daemon's parts run in, as
+// serve's. At cleanup, which comes before hubtest's (cleanups run last in,
+// first out), it cancels the context and waits for the group, so the parts
+// stop before the hub, the store and the network under them.
+func daemonGroup(t testing.TB) (context.Context, *errgroup.Group) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &errgroup.Group{}
-	st, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "zhub.db"), Durability: store.DurableProcessCrash})
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		cancel()
 		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 			t.Error(err)
 		}
-		st.Close(context.Background())
 	})
+	return ctx, g
+}
+
+func newChatStack(t testing.TB, llmCfg config.LLMConfig) *chatStack {
+	t.Helper()
 	defs := sim.DefaultDevices()
 	lamp, kitchen := defs[0], defs[1]
 	af := newAFCounter()
-	n, err := sim.New(sim.Config{Devices: []sim.DeviceSpec{lamp, kitchen}, ConfirmDelay: time.Millisecond, DeviceDelay: 2 * time.Millisecond,
-		ResetDelay: 5 * time.Millisecond, Seed: 1, Trace: af})
-	if err != nil {
+	// The network lives in memory (no sim.json): nothing here restarts
+	// it, and the state file's fsyncs would slow every stack.
+	e := hubtest.Start(t, hubtest.Options{Devices: []sim.DeviceSpec{lamp, kitchen}, Sim: func(c *sim.Config) {
+		c.StatePath = ""
+		c.Trace = af
+	}})
+	if _, err := e.Pair(t.Context(), e.Net, hubtest.Pairing{Devices: []zigbee.IEEE{lamp.IEEE, kitchen.IEEE},
+		Names: map[zigbee.IEEE]string{lamp.IEEE: "living_room_lamp", kitchen.IEEE: "kitchen_light"}}); err != nil {
 		t.Fatal(err)
-	}
-	g.Go(func() error { return n.Run(ctx) })
-	drv, err := znp.New(znp.Config{Open: n.OpenZNP})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Coordinator: drv, Store: hubstore.Store{S: st}, CommandTimeout: 2 * time.Second,
-		InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := h.Subscribe(1024)
-	defer sub.Close()
-	g.Go(func() error { return drv.Run(ctx) })
-	g.Go(func() error { return h.Run(ctx) })
-	<-h.Ready()
-	timer := time.NewTimer(60 * time.Second)
-	defer timer.Stop()
-	wait := func(ok func(hub.Event) bool) {
-		for {
-			select {
-			case ev := <-sub.C():
-				if ok(ev) {
-					return
-				}
-			case <-timer.C:
-				t.Fatal("hub event did not come")
-			}
-		}
-	}
-	wait(func(ev hub.Event) bool { e, ok := ev.(hub.NetworkChanged); return ok && e.Up })
-	for _, dev := range []sim.DeviceSpec{lamp, kitchen} {
-		if err := n.Press(ctx, dev.IEEE); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := h.PermitJoin(ctx, time.Minute, ""); err != nil {
-		t.Fatal(err)
-	}
-	done := map[zigbee.IEEE]bool{}
-	wait(func(ev hub.Event) bool {
-		if e, ok := ev.(hub.InterviewProgress); ok && e.Interview.State == hub.InterviewSuccessful {
-			done[e.IEEE] = true
-		}
-		return len(done) == 2
-	})
-	if err := h.PermitJoin(ctx, 0, ""); err != nil {
-		t.Fatal(err)
-	}
-	for ieee, name := range map[zigbee.IEEE]string{lamp.IEEE: "living_room_lamp", kitchen.IEEE: "kitchen_light"} {
-		if err := h.Rename(ctx, ieee.String(), name); err != nil {
-			t.Fatal(err)
-		}
 	}
 	// A known level to start from, so a change to 30% is a change.
-	if _, err := h.Set(ctx, "kitchen_light", map[string]any{"state": "ON", "brightness": 254}); err != nil {
+	if _, err := e.Hub.Set(t.Context(), "kitchen_light", map[string]any{"state": "ON", "brightness": 254}); err != nil {
 		t.Fatal(err)
 	}
 
+	ctx, g := daemonGroup(t)
 	cfg := config.Default()
-	cfg.DataDir = dir
+	cfg.DataDir = e.Dir
 	cfg.MCP.Enabled = false // only the chat's in-memory session
 	cfg.LLM = llmCfg
 	cfg.HTTP.Listen = "127.0.0.1:0"
-	d := &daemon{cfg: cfg, hub: h, store: st, log: slog.New(slog.DiscardHandler), health: ws.NewHealthTracker()}
+	d := &daemon{cfg: cfg, hub: e.Hub, store: e.Store, log: hubtest.Logger(t).With("module", "daemon"), health: ws.NewHealthTracker()}
 	if err := d.startMCP(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.startChat(ctx, g); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	d.http, err = ws.New(ws.Config{Listen: cfg.HTTP.Listen, Health: d.health})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +158,7 @@ func newChatStack(t testing.TB, llmCfg config.LLMConfig) *chatStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &chatStack{d: d, net: n, af: af, kitchen: kitchen.IEEE, addr: d.http.Addr().String(), token: secret}
+	return &chatStack{d: d, net: e.Net, af: af, kitchen: kitchen.IEEE, addr: d.http.Addr().String(), token: secret}
 }
 
 // kitchenLevel is the virtual light's level as the emulated device holds it.

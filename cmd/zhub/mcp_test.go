@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
-	"log/slog"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -13,19 +12,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/zhubhq/zhub/cmd/zhub/internal/config"
 	"github.com/zhubhq/zhub/hub"
-	"github.com/zhubhq/zhub/hub/hubstore"
+	"github.com/zhubhq/zhub/hub/hubtest"
 	"github.com/zhubhq/zhub/hub/localapi"
-	"github.com/zhubhq/zhub/hub/store"
 	"github.com/zhubhq/zhub/llm"
 	"github.com/zhubhq/zhub/mcp"
-	"github.com/zhubhq/zhub/mcp/mcpstore"
+	"github.com/zhubhq/zhub/ws"
+	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/sim"
 	"github.com/zhubhq/zhub/zigbee/znp"
 )
@@ -35,76 +32,18 @@ import (
 // paired as living_room_lamp.
 func mcpStack(t *testing.T) *daemon {
 	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	g := &errgroup.Group{}
-	st, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "zhub.db"), Durability: store.DurableProcessCrash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-			t.Error(err)
-		}
-		st.Close(context.Background())
-	})
 	lamp := sim.DefaultDevices()[0]
-	n, err := sim.New(sim.Config{Devices: []sim.DeviceSpec{lamp}, ConfirmDelay: time.Millisecond, DeviceDelay: 2 * time.Millisecond,
-		ResetDelay: 5 * time.Millisecond, Seed: 1})
-	if err != nil {
+	// In memory, as newChatStack's.
+	e := hubtest.Start(t, hubtest.Options{Devices: []sim.DeviceSpec{lamp}, Sim: func(c *sim.Config) { c.StatePath = "" }})
+	if _, err := e.Pair(t.Context(), e.Net, hubtest.Pairing{Devices: []zigbee.IEEE{lamp.IEEE},
+		Names: map[zigbee.IEEE]string{lamp.IEEE: "living_room_lamp"}}); err != nil {
 		t.Fatal(err)
 	}
-	g.Go(func() error { return n.Run(ctx) })
-	drv, err := znp.New(znp.Config{Open: n.OpenZNP})
-	if err != nil {
+	ctx, g := daemonGroup(t)
+	d := &daemon{cfg: config.Default(), hub: e.Hub, store: e.Store, log: hubtest.Logger(t).With("module", "daemon"), health: ws.NewHealthTracker()}
+	if err := d.startMCP(ctx, g); err != nil {
 		t.Fatal(err)
 	}
-	h, err := hub.New(hub.Config{Coordinator: drv, Store: hubstore.Store{S: st}, CommandTimeout: 2 * time.Second,
-		InterviewBackoff: 10 * time.Millisecond, FlushInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := h.Subscribe(1024)
-	defer sub.Close()
-	g.Go(func() error { return drv.Run(ctx) })
-	g.Go(func() error { return h.Run(ctx) })
-	<-h.Ready()
-	wait := func(ok func(hub.Event) bool) {
-		timer := time.NewTimer(30 * time.Second)
-		defer timer.Stop()
-		for {
-			select {
-			case ev := <-sub.C():
-				if ok(ev) {
-					return
-				}
-			case <-timer.C:
-				t.Fatal("hub event did not come")
-			}
-		}
-	}
-	wait(func(ev hub.Event) bool { e, ok := ev.(hub.NetworkChanged); return ok && e.Up })
-	if err := n.Press(ctx, lamp.IEEE); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.PermitJoin(ctx, time.Minute, ""); err != nil {
-		t.Fatal(err)
-	}
-	wait(func(ev hub.Event) bool {
-		e, ok := ev.(hub.InterviewProgress)
-		return ok && e.Interview.State == hub.InterviewSuccessful
-	})
-	if err := h.Rename(ctx, lamp.IEEE.String(), "living_room_lamp"); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{hub: h, store: st, log: slog.New(slog.DiscardHandler)}
-	srv, err := mcp.New(mcp.Config{Hub: h, Contexts: mcpstore.Store{S: st}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.mcp = srv
-	g.Go(func() error { return srv.Run(ctx) })
 	return d
 }
 
