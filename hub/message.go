@@ -236,7 +236,7 @@ func (h *Hub) handleMessage(msg zigbee.Message) {
 	if res.values == nil {
 		res.values = make(map[string]any, 1)
 	}
-	res.values["linkquality"] = float64(msg.LQI)
+	res.values["linkquality"] = lqiValues[msg.LQI]
 	h.applyLocked(d, res.values, res.action, now)
 	for _, w := range d.watches {
 		for k := range res.values {
@@ -320,7 +320,8 @@ func (h *Hub) applyLocked(d *device, values map[string]any, action bool, at time
 		return
 	}
 	h.bus.publish(StateChanged{Device: d.name, IEEE: d.ieee, Changed: changed, State: state, At: at})
-	var pts []HistoryPoint
+	var buf [4]HistoryPoint
+	pts := buf[:0]
 	for k, v := range changed {
 		switch v.(type) {
 		case float64, bool, string:
@@ -333,6 +334,15 @@ func (h *Hub) applyLocked(d *device, values map[string]any, action bool, at time
 		h.p.addHistory(pts...)
 	}
 }
+
+// lqiValues holds every link quality as the float64 the state keeps,
+// boxed once: the radio path would otherwise allocate one per message.
+var lqiValues = func() (v [256]any) {
+	for i := range v {
+		v[i] = float64(i)
+	}
+	return v
+}()
 
 // seenLocked marks a device that was just heard from as online.
 func (h *Hub) seenLocked(d *device) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
@@ -27,7 +28,7 @@ const historyChunk = 5000
 type persister struct {
 	h *Hub
 
-	mu      chan struct{} // a one-slot mutex usable in select
+	mu      sync.Mutex
 	devs    map[zigbee.IEEE]bool
 	states  map[zigbee.IEEE]bool
 	deletes map[zigbee.IEEE]bool
@@ -44,7 +45,6 @@ type persister struct {
 func newPersister(h *Hub) *persister {
 	p := &persister{
 		h:       h,
-		mu:      make(chan struct{}, 1),
 		devs:    map[zigbee.IEEE]bool{},
 		states:  map[zigbee.IEEE]bool{},
 		deletes: map[zigbee.IEEE]bool{},
@@ -55,8 +55,8 @@ func newPersister(h *Hub) *persister {
 	return p
 }
 
-func (p *persister) lock()   { p.mu <- struct{}{} }
-func (p *persister) unlock() { <-p.mu }
+func (p *persister) lock()   { p.mu.Lock() }
+func (p *persister) unlock() { p.mu.Unlock() }
 
 // markDevice queues the device's registry record and asks for a prompt
 // write.

@@ -167,6 +167,7 @@ type Bridge struct {
 type deviceMeta struct {
 	ieee      zigbee.IEEE
 	name      string
+	topic     string   // <base>/<name>
 	mock      []string // properties published as null while unknown
 	endpoints []string // light/cover endpoints republished on <name>/<ep>
 	disabled  bool
@@ -652,7 +653,7 @@ func (b *Bridge) refreshDevice(ieee zigbee.IEEE) {
 }
 
 func (b *Bridge) newMeta(d hub.Device) *deviceMeta {
-	dm := &deviceMeta{ieee: d.IEEE, name: d.FriendlyName, disabled: d.Disabled}
+	dm := &deviceMeta{ieee: d.IEEE, name: d.FriendlyName, topic: b.Topic(d.FriendlyName), disabled: d.Disabled}
 	if b.cfg.HADiscovery {
 		msgs, mock := b.disc.Device(d)
 		dm.mock = mock

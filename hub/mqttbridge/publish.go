@@ -173,12 +173,14 @@ func (e *stateEncoder) encode(v any) []byte {
 // publishState publishes one state (and its derived messages).
 func (b *Bridge) publishState(enc *stateEncoder, it *item) {
 	meta := b.metaOf(it.ieee)
-	name := it.name
+	var name, topic string
 	if meta != nil {
 		if meta.disabled {
 			return
 		}
-		name = meta.name // the newest name, in case of a rename meanwhile
+		name, topic = meta.name, meta.topic // the newest name, in case of a rename meanwhile
+	} else {
+		name, topic = it.name, b.Topic(it.name)
 	}
 	state := it.state
 	// Home Assistant needs colour h/s next to hue/saturation, and a null
@@ -229,7 +231,7 @@ func (b *Bridge) publishState(enc *stateEncoder, it *item) {
 			state = s
 		}
 	}
-	b.publish(b.Topic(name), 0, b.cfg.Retain, enc.encode(state))
+	b.publish(topic, 0, b.cfg.Retain, enc.encode(state))
 
 	// Per-endpoint light/cover sub-states on <name>/<endpoint>.
 	if meta != nil {
