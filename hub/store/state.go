@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,77 @@ func (s *Store) PutState(ctx context.Context, ieee string, state json.RawMessage
 	})
 	if err != nil {
 		return fmt.Errorf("store: put state %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeviceState is one device's state for PutStates.
+type DeviceState struct {
+	IEEE  string
+	State json.RawMessage // valid JSON, not empty
+	At    time.Time       // zero: now
+}
+
+// PutStates replaces the stored state of several devices in one write
+// operation, as PutState does for each: a flush of many device states is
+// one queued op (one savepoint, one prepared statement) instead of one op
+// per device, which cost a third of the daemon's CPU with 500 reporting
+// devices. An invalid entry (malformed address, empty or invalid JSON)
+// fails the call before anything is written. A device not in the registry
+// is skipped: the others are written, and the returned error wraps
+// ErrNotFound and names the devices skipped.
+func (s *Store) PutStates(ctx context.Context, states ...DeviceState) error {
+	if len(states) == 0 {
+		return nil
+	}
+	type row struct {
+		ieee  string
+		state any
+		at    int64
+	}
+	rows := make([]row, len(states))
+	for i, st := range states {
+		id, err := normalizeIEEE(st.IEEE)
+		if err != nil {
+			return fmt.Errorf("store: put states: %w", err)
+		}
+		v, err := jsonArg("state", st.State)
+		if err != nil {
+			return fmt.Errorf("store: put states %s: %w", id, err)
+		}
+		if v == nil {
+			return fmt.Errorf("store: put states %s: empty state: %w", id, ErrInvalid)
+		}
+		at := st.At
+		if at.IsZero() {
+			at = s.now()
+		}
+		rows[i] = row{id, v, toMS(at)}
+	}
+	var missing []string
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		missing = missing[:0]
+		stmt, err := s.stmt(ctx, tx, qPutState)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			// A foreign key failure aborts only its own statement (SQLite
+			// undoes one statement, not the transaction): the rest go on.
+			if _, err := stmt.ExecContext(ctx, r.ieee, r.state, r.at); err != nil {
+				if !isForeignKey(err) {
+					return err
+				}
+				missing = append(missing, r.ieee)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: put states: %w", err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("store: put states: devices %s: %w", strings.Join(missing, ", "), ErrNotFound)
 	}
 	return nil
 }
