@@ -71,14 +71,14 @@ func (a Store) DeleteDevice(ctx context.Context, ieee zigbee.IEEE) error {
 	return nil
 }
 
-// SaveStates replaces the last state of each device.
+// SaveStates replaces the last state of each device, all in one store
+// operation (one write for a whole flush instead of one per device).
 func (a Store) SaveStates(ctx context.Context, states []hub.StoredState) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(writeParallelism)
-	for _, s := range states {
-		g.Go(func() error { return a.S.PutState(gctx, s.IEEE.String(), s.State, s.At) })
+	rows := make([]store.DeviceState, len(states))
+	for i, s := range states {
+		rows[i] = store.DeviceState{IEEE: s.IEEE.String(), State: s.State, At: s.At}
 	}
-	return g.Wait()
+	return a.S.PutStates(ctx, rows...)
 }
 
 // AppendHistory records the points in one write.

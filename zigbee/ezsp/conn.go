@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhubhq/zhub/zigbee"
 	"github.com/zhubhq/zhub/zigbee/ezsp/ash"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // Protocol versions the driver drives (ezsp.md §6, §7.7).
@@ -71,8 +72,8 @@ type Conn struct {
 	mu       sync.Mutex
 	inflight *pending
 
-	cb         chan Callback
-	done       chan struct{} // closed when the dispatcher ends
+	cb         *driverkit.Mailbox[Callback] // callbacks for the driver, in order
+	done       chan struct{}                // closed when the dispatcher ends
 	err        error
 	dropped    atomic.Uint64
 	unexpected atomic.Uint64
@@ -93,7 +94,7 @@ func NewConn(link *ash.Link, cfg ConnConfig) *Conn {
 		cfg.Timeout = DefaultCommandTimeout
 	}
 	c := &Conn{link: link, log: cfg.Logger, cfg: cfg, slot: make(chan struct{}, 1),
-		cb: make(chan Callback, callbackQueue), done: make(chan struct{})}
+		cb: driverkit.NewMailbox[Callback](callbackQueue, 0), done: make(chan struct{})}
 	go c.dispatch()
 	return c
 }
@@ -103,7 +104,7 @@ func (c *Conn) Version() uint8 { return uint8(c.version.Load()) }
 
 // Callbacks returns the callbacks in arrival order; it is closed when the
 // link ends.
-func (c *Conn) Callbacks() <-chan Callback { return c.cb }
+func (c *Conn) Callbacks() <-chan Callback { return c.cb.C() }
 
 // Done is closed when the link has ended; Err says why.
 func (c *Conn) Done() <-chan struct{} { return c.done }
@@ -135,7 +136,7 @@ func (c *Conn) Close() error {
 func (c *Conn) dispatch() {
 	defer func() {
 		c.err = c.link.Err()
-		close(c.cb)
+		c.cb.Close()
 		close(c.done)
 	}()
 	for b := range c.link.Frames() {
@@ -181,11 +182,12 @@ func (c *Conn) callback(f Frame, v uint8) {
 		c.log.Warn("undecodable callback", "event", "ezsp_bad_callback", "id", fmt.Sprintf("0x%04X", f.ID), "err", err)
 		return
 	}
-	select {
-	case c.cb <- Callback{Command: cmd, Params: p, Frame: f}:
-	default:
+	// The dispatcher never blocks on the driver (it also delivers the
+	// responses the driver waits for): a burst waits in the mailbox.
+	if !c.cb.Put(Callback{Command: cmd, Params: p, Frame: f}) {
 		c.dropped.Add(1)
-		c.log.Warn("callback queue full, callback dropped", "event", "ezsp_callback_dropped", "cmd", cmd.Name)
+		c.log.Warn("callback dropped: the driver has not read the last callbacks", "event", "ezsp_callback_dropped",
+			"cmd", cmd.Name, "queued", c.cb.Queued())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zhubhq/zhub/zigbee"
+	"github.com/zhubhq/zhub/zigbee/internal/driverkit"
 )
 
 // Default timeouts (protocol/znp.md §3.1, herdsman's values).
@@ -27,10 +28,16 @@ const (
 
 // connConfig configures a conn. Zero fields take the defaults above.
 type connConfig struct {
-	Logger         *slog.Logger
-	SREQTimeout    time.Duration
-	StartTimeout   time.Duration
-	CallbackBuffer int // AREQs nobody waits for, buffered for the driver (default 256)
+	Logger       *slog.Logger
+	SREQTimeout  time.Duration
+	StartTimeout time.Duration
+	// CallbackBuffer is the channel buffer for AREQs nobody waits for
+	// (default 256); beyond it up to driverkit.DefaultMailboxMax more wait
+	// in order before any is dropped.
+	CallbackBuffer int
+	// CallbackQueue is how many more wait beyond the buffer before one is
+	// dropped (default driverkit.DefaultMailboxMax).
+	CallbackQueue int
 }
 
 // Stats counts what a connection saw on the link.
@@ -45,8 +52,8 @@ type Stats struct {
 	// Unmatched counts SRSPs that answered no request in flight (late or
 	// stale replies); they are dropped.
 	Unmatched uint64
-	// DroppedCallbacks counts AREQs dropped because the driver did not keep
-	// up with the callback buffer.
+	// DroppedCallbacks counts AREQs dropped because the driver left more
+	// than CallbackBuffer + CallbackQueue of them unread.
 	DroppedCallbacks uint64
 	// Resets counts SYS_RESET_IND frames that nobody expected.
 	Resets uint64
@@ -99,8 +106,8 @@ type conn struct {
 	err     error     // why the conn ended; set once
 	dead    chan struct{}
 
-	cb         chan Frame    // AREQs nobody waited for; closed when the reader exits
-	readerDone chan struct{} // closed when the reader goroutine has returned
+	cb         *driverkit.Mailbox[Frame] // AREQs nobody waited for; closed when the reader exits
+	readerDone chan struct{}             // closed when the reader goroutine has returned
 	closeOnce  sync.Once
 
 	split Splitter // used by the reader goroutine only
@@ -132,7 +139,7 @@ func newConn(rwc io.ReadWriteCloser, cfg connConfig) *conn {
 		slot:       make(chan struct{}, 1),
 		wbuf:       make([]byte, 0, MaxFrameSize),
 		dead:       make(chan struct{}),
-		cb:         make(chan Frame, cfg.CallbackBuffer),
+		cb:         driverkit.NewMailbox[Frame](cfg.CallbackBuffer, cfg.CallbackQueue),
 		readerDone: make(chan struct{}),
 	}
 	go c.readLoop()
@@ -159,7 +166,7 @@ func (c *conn) Err() error {
 
 // Callbacks delivers the AREQs no waiter claimed, in arrival order. It is
 // closed when the reader goroutine exits.
-func (c *conn) Callbacks() <-chan Frame { return c.cb }
+func (c *conn) Callbacks() <-chan Frame { return c.cb.C() }
 
 // Stats returns the counters.
 func (c *conn) Stats() Stats {
@@ -195,7 +202,7 @@ func (c *conn) fail(err error) {
 
 func (c *conn) readLoop() {
 	defer close(c.readerDone)
-	defer close(c.cb)
+	defer c.cb.Close()
 	sc := bufio.NewScanner(c.rwc)
 	sc.Buffer(make([]byte, 0, 1024), 4096)
 	sc.Split(c.split.Split)
@@ -336,12 +343,14 @@ func (c *conn) dispatchReset(f Frame) {
 	}
 }
 
+// callback hands an AREQ to the driver without blocking the reader (which
+// must go on delivering the replies the driver may be waiting for); a burst
+// the driver cannot take at once waits in the mailbox, in order.
 func (c *conn) callback(f Frame) {
-	select {
-	case c.cb <- f:
-	default:
+	if !c.cb.Put(f) {
 		c.st.dropped.Add(1)
-		c.log.Warn("dropped callback: driver is not keeping up", "event", "callback_dropped", "cmd", cmdName(f.Header))
+		c.log.Warn("dropped callback: the driver has not read the last callbacks", "event", "callback_dropped",
+			"cmd", cmdName(f.Header), "queued", c.cb.Queued())
 	}
 }
 

@@ -447,7 +447,7 @@ func TestConnOversizedFrameKeepsLink(t *testing.T) {
 
 func TestConnDropsCallbacksWhenFull(t *testing.T) {
 	z := newFakeZNP(t, nil)
-	c := newConn(z.host, connConfig{CallbackBuffer: 1})
+	c := newConn(z.host, connConfig{CallbackBuffer: 1, CallbackQueue: 1})
 	defer c.Close()
 	ind := hexBytes(t, "FE 01 45 C0 09 8D")
 	z.write(bytes.Repeat(ind, 3))
@@ -459,8 +459,41 @@ func TestConnDropsCallbacksWhenFull(t *testing.T) {
 	if _, err := c.request(t.Context(), Frame{cmdSysPing, nil}); err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Stats(); s.DroppedCallbacks != 2 {
-		t.Errorf("dropped = %d, want 2", s.DroppedCallbacks)
+	// One in the channel, one waiting in the queue, the third dropped.
+	if s := c.Stats(); s.DroppedCallbacks != 1 {
+		t.Errorf("dropped = %d, want 1", s.DroppedCallbacks)
+	}
+}
+
+// A burst far larger than the callback buffer (hundreds of devices joining
+// at once) waits in order while the driver is busy: nothing is dropped, and
+// the reader keeps answering requests meanwhile.
+func TestConnCallbackBurstLosesNothing(t *testing.T) {
+	z := newFakeZNP(t, nil)
+	c := newConn(z.host, connConfig{CallbackBuffer: 4})
+	defer c.Close()
+	const n = 2000
+	var burst []byte
+	for i := range n {
+		// ZDO_STATE_CHANGE_IND with the sequence number as its state byte.
+		burst = append(burst, frameBytes(t, Header{Type: AREQ, Subsystem: ZDO, ID: 0xC0}, byte(i))...)
+	}
+	z.write(burst)
+	go func() {
+		f := <-z.rx
+		z.write(frameBytes(t, srspOf(f.Header), 0, 0))
+	}()
+	if _, err := c.request(t.Context(), Frame{cmdSysPing, nil}); err != nil {
+		t.Fatalf("request during the burst: %v", err)
+	}
+	for i := range n {
+		f := <-c.Callbacks()
+		if len(f.Payload) != 1 || f.Payload[0] != byte(i) {
+			t.Fatalf("callback %d: % X, want state %02X", i, f.Payload, byte(i))
+		}
+	}
+	if s := c.Stats(); s.DroppedCallbacks != 0 {
+		t.Errorf("dropped = %d, want 0", s.DroppedCallbacks)
 	}
 }
 

@@ -5,13 +5,16 @@
 // (Session.Serve) with its backup restores (Restores) and permit-join
 // windows (Joining), the transaction bounds (Slots, IDs), the start-up
 // matching rule (Differences, Plan, NetworkParams), the backup file
-// (BackupFile) and the trace file syntax (TraceFormat).
+// (BackupFile), the trace file syntax (TraceFormat) and the hand-over of
+// unsolicited frames from the link reader to the driver (Mailbox).
 //
 // Nothing here speaks a serial protocol or knows a firmware; each driver
 // keeps its own framing, commands, start-up sequence and session state and
 // plugs them in through the small function fields documented on each type.
 //
-// Concurrency: driverkit starts no goroutine. Lifecycle.Run and
+// Concurrency: driverkit starts one goroutine, the mover of a Mailbox (the
+// non-blocking hand-over from a link reader to the driver), owned by the
+// Mailbox and ended by its Close. Lifecycle.Run and
 // Session.Serve run in the caller's goroutine (the driver's Run) and return
 // only when everything they called has returned. Events, Restores,
 // Joining, Slots and the helpers may be used from any goroutine; IDs is
