@@ -224,6 +224,9 @@ func BenchmarkSetToWire(b *testing.B) {
 	done := make(chan error, 1)
 	e := newEnv(b, envOpts{trace: true, devices: []sim.DeviceSpec{{Kind: sim.KindDimmable, IEEE: dimmable}},
 		simTweak: func(c *sim.Config) { c.DeviceDelay, c.ConfirmDelay = 100*time.Microsecond, 100*time.Microsecond },
+		// The daemon's store flush interval, not the tests' quick one: a
+		// user's /set competes with one SQLite flush a second, not twenty.
+		hubTweak: func(c *hub.Config) { c.FlushInterval = hub.DefaultFlushInterval },
 		tweak: func(c *mqttbridge.Config) {
 			c.Logger = nil
 			c.OnCommand = func(_ string, _ time.Duration, err error) { done <- err }
