@@ -43,9 +43,9 @@ const usage = `zhub — a Zigbee home-automation hub
 Usage:
   zhub serve [--config FILE]        run the daemon (foreground)
   zhub config check [--config FILE] validate the configuration and print it (secrets redacted)
-  zhub sim [flags]                  run an emulated Z-Stack dongle (see zhub sim --help)
-  zhub debug decode --proto znp FILE
-                                    decode a ZNP trace into one line per frame
+  zhub sim [flags]                  run an emulated Z-Stack or EmberZNet dongle (see zhub sim --help)
+  zhub debug decode --proto znp|ezsp FILE
+                                    decode a ZNP or EZSP trace into one line per frame
   zhub version                      print the version
 
 Talking to the running daemon (its local API socket; every command takes --json,
