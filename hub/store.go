@@ -64,3 +64,33 @@ type HistoryPoint struct {
 	At       time.Time   `json:"at"`
 	Value    any         `json:"value"`
 }
+
+// GroupStore is the persistence of Zigbee groups, an optional part of a
+// Store: a Store that also implements it keeps groups across restarts
+// (hub/hubstore does); with any other Store, or none, groups live in
+// memory. It is separate so that the Stores that predate groups still
+// satisfy Store.
+type GroupStore interface {
+	// LoadGroups returns every stored group with its members.
+	LoadGroups(ctx context.Context) ([]StoredGroup, error)
+	// SaveGroups replaces the stored groups with groups: the hub passes
+	// every group it has, and a stored group missing from the list is
+	// deleted. A member whose device is not stored (it was removed
+	// meanwhile) is skipped without an error. The hub writes devices
+	// before the groups that refer to them.
+	SaveGroups(ctx context.Context, groups []StoredGroup) error
+}
+
+// StoredGroup is one Zigbee group as the store keeps it.
+type StoredGroup struct {
+	ID      uint16
+	Name    string
+	Created time.Time
+	Members []StoredGroupMember
+}
+
+// StoredGroupMember is one device endpoint of a stored group.
+type StoredGroupMember struct {
+	IEEE     zigbee.IEEE
+	Endpoint uint8
+}

@@ -11,7 +11,10 @@
 // store's single writer commits many of them in one transaction (one
 // fsync) instead of one each. They are not atomic: they return the first
 // error, and writes committed before it stay. DeleteDevice of a device the
-// store does not hold returns nil, as hub.Store requires.
+// store does not hold returns nil, as hub.Store requires. Store also
+// implements hub.GroupStore: SaveGroups is one store write of the whole
+// set of groups (store.ReplaceGroups), and skips members whose device the
+// store does not hold without an error, as hub.GroupStore requires.
 //
 // Errors come from the store unchanged (they start with "store:"), except
 // that LoadDevices fails naming the row when a stored IEEE address does

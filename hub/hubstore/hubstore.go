@@ -16,7 +16,10 @@ import (
 // Store implements hub.Store over a *store.Store.
 type Store struct{ S *store.Store }
 
-var _ hub.Store = Store{}
+var (
+	_ hub.Store      = Store{}
+	_ hub.GroupStore = Store{}
+)
 
 // writeParallelism is how many writes the adapter keeps queued at once:
 // the store commits everything queued in one transaction, so a flush of
@@ -101,4 +104,42 @@ func (a Store) History(ctx context.Context, ieee zigbee.IEEE, property string, f
 		out[i] = hub.HistoryPoint{IEEE: ieee, Property: p.Property, At: p.At, Value: p.Value}
 	}
 	return out, nil
+}
+
+// LoadGroups returns every stored group with its members.
+func (a Store) LoadGroups(ctx context.Context) ([]hub.StoredGroup, error) {
+	gs, err := a.S.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.StoredGroup, len(gs))
+	for i, g := range gs {
+		sg := hub.StoredGroup{ID: g.ID, Name: g.Name, Created: g.CreatedAt, Members: make([]hub.StoredGroupMember, len(g.Members))}
+		for j, m := range g.Members {
+			ieee, err := zigbee.ParseIEEE(m.IEEE)
+			if err != nil {
+				return nil, fmt.Errorf("stored group %d member %q: %w", g.ID, m.IEEE, err)
+			}
+			sg.Members[j] = hub.StoredGroupMember{IEEE: ieee, Endpoint: m.Endpoint}
+		}
+		out[i] = sg
+	}
+	return out, nil
+}
+
+// SaveGroups replaces the stored groups with groups, in one write. Members
+// whose device is not stored are skipped, as hub.GroupStore requires.
+func (a Store) SaveGroups(ctx context.Context, groups []hub.StoredGroup) error {
+	gs := make([]store.Group, len(groups))
+	for i, g := range groups {
+		sg := store.Group{ID: g.ID, Name: g.Name, CreatedAt: g.Created, Members: make([]store.GroupMember, len(g.Members))}
+		for j, m := range g.Members {
+			sg.Members[j] = store.GroupMember{IEEE: m.IEEE.String(), Endpoint: m.Endpoint}
+		}
+		gs[i] = sg
+	}
+	if err := a.S.ReplaceGroups(ctx, gs); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }

@@ -192,6 +192,49 @@ func TestStore(t *testing.T) {
 				t.Errorf("history after a failed append: %v", pts)
 			}
 		}},
+		{"groups come back as saved; the last save is the whole set", func(t *testing.T, a hubstore.Store) {
+			ctx := t.Context()
+			mustNil(t, "save devices", a.SaveDevices(ctx, []hub.StoredDevice{device(1), device(2)}))
+			room := hub.StoredGroup{ID: 1, Name: "living_room", Created: at(1),
+				Members: []hub.StoredGroupMember{{IEEE: device(1).IEEE, Endpoint: 1}, {IEEE: device(2).IEEE, Endpoint: 2}}}
+			hall := hub.StoredGroup{ID: 0xFFF7, Name: "hall", Created: at(2), Members: []hub.StoredGroupMember{}}
+			mustNil(t, "save groups", a.SaveGroups(ctx, []hub.StoredGroup{room, hall}))
+			got, err := a.LoadGroups(ctx)
+			mustNil(t, "load groups", err)
+			if want := []hub.StoredGroup{room, hall}; !reflect.DeepEqual(got, want) {
+				t.Errorf("loaded %+v\nwant %+v", got, want)
+			}
+			mustNil(t, "save groups", a.SaveGroups(ctx, []hub.StoredGroup{hall}))
+			got, err = a.LoadGroups(ctx)
+			mustNil(t, "load groups", err)
+			if want := []hub.StoredGroup{hall}; !reflect.DeepEqual(got, want) {
+				t.Errorf("after saving only hall: %+v", got)
+			}
+		}},
+		{"a member whose device is not stored is skipped, not an error", func(t *testing.T, a hubstore.Store) {
+			ctx := t.Context()
+			mustNil(t, "save devices", a.SaveDevices(ctx, []hub.StoredDevice{device(1)}))
+			g := hub.StoredGroup{ID: 3, Name: "g", Created: at(3),
+				Members: []hub.StoredGroupMember{{IEEE: device(1).IEEE, Endpoint: 1}, {IEEE: device(8).IEEE, Endpoint: 1}}}
+			mustNil(t, "save groups", a.SaveGroups(ctx, []hub.StoredGroup{g}))
+			got, err := a.LoadGroups(ctx)
+			mustNil(t, "load groups", err)
+			g.Members = g.Members[:1]
+			if !reflect.DeepEqual(got, []hub.StoredGroup{g}) {
+				t.Errorf("loaded %+v, want %+v", got, g)
+			}
+			mustNil(t, "delete", a.DeleteDevice(ctx, device(1).IEEE))
+			got, err = a.LoadGroups(ctx)
+			mustNil(t, "load groups", err)
+			if len(got) != 1 || len(got[0].Members) != 0 {
+				t.Errorf("after deleting the member's device: %+v", got)
+			}
+		}},
+		{"an invalid group fails with the store's ErrInvalid", func(t *testing.T, a hubstore.Store) {
+			if err := a.SaveGroups(t.Context(), []hub.StoredGroup{{ID: 0, Name: "zero"}}); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("save groups: %v, want store.ErrInvalid", err)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, hubstore.Store{S: hubtest.OpenStore(t)}) })
 	}
@@ -217,6 +260,8 @@ func TestClosedStore(t *testing.T) {
 			return a.AppendHistory(ctx, []hub.HistoryPoint{{IEEE: ieee, Property: "state", At: at(1), Value: "ON"}})
 		}},
 		{"History", func() error { _, err := a.History(ctx, ieee, "", time.Time{}, time.Time{}, 0); return err }},
+		{"LoadGroups", func() error { _, err := a.LoadGroups(ctx); return err }},
+		{"SaveGroups", func() error { return a.SaveGroups(ctx, nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()

@@ -1,8 +1,9 @@
 // Package store is the daemon's SQLite persistence (modernc.org/sqlite, pure
-// Go): the device registry, last device state, history, the event log, API
-// tokens, settings and the device context (rooms, aliases, notes and
-// assistant rules, which the mcp package interprets) and the chat's
-// conversations (JSON message arrays per session, trimmed by the caller).
+// Go): the device registry, last device state, history, Zigbee groups and
+// their members, the event log, API tokens, settings and the device
+// context (rooms, aliases, notes and assistant rules, which the mcp package
+// interprets) and the chat's conversations (JSON message arrays per
+// session, trimmed by the caller).
 // Only cmd/zhub picks it; hub declares the interfaces it
 // needs and this package satisfies them.
 //
@@ -90,8 +91,11 @@
 // IEEE addresses are stored as "0x" + 16 lower-case hex digits (the methods
 // accept upper case). Times are INTEGER unix milliseconds and come back in
 // UTC; JSON documents are TEXT checked with json_valid. Tables are STRICT.
-// Deleting a device cascades to its state and history; the event log keeps
-// mentioning it. History and the event log grow until the owner calls
+// Deleting a device cascades to its state, history, device context and
+// group memberships; the event log keeps mentioning it. Groups are written
+// as a whole set (ReplaceGroups, one write op), which the hub does on
+// every group change: they are few, and a whole set cannot be reordered
+// into a name conflict. History and the event log grow until the owner calls
 // PruneHistory/PruneEvents, which delete in chunks so other writes are not
 // held up. The store runs no timers of its own.
 package store

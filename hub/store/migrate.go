@@ -109,6 +109,26 @@ CREATE TABLE conversations (
 ) STRICT;
 CREATE INDEX conversations_updated_at ON conversations (updated_at);
 `},
+	{name: "zigbee groups", sql: `
+-- Zigbee groups (one groupcast reaches every member) and their members,
+-- device endpoints. "groups" is an SQL keyword, hence the prefix. Deleting
+-- a group deletes its memberships; deleting a device deletes its
+-- memberships.
+CREATE TABLE zigbee_groups (
+	id         INTEGER PRIMARY KEY NOT NULL CHECK (id BETWEEN 1 AND 65527), -- 0xFFF7, ZCL application groups
+	name       TEXT NOT NULL UNIQUE CHECK (name <> ''),
+	created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE zigbee_group_members (
+	group_id INTEGER NOT NULL REFERENCES zigbee_groups (id) ON DELETE CASCADE,
+	ieee     TEXT NOT NULL REFERENCES devices (ieee) ON DELETE CASCADE,
+	endpoint INTEGER NOT NULL CHECK (endpoint BETWEEN 1 AND 240),
+	PRIMARY KEY (group_id, ieee, endpoint)
+) STRICT;
+-- Serves the ON DELETE CASCADE lookup from devices.
+CREATE INDEX zigbee_group_members_ieee ON zigbee_group_members (ieee);
+`},
 }
 
 // migrate brings db to len(steps), one transaction per step, and returns

@@ -119,6 +119,29 @@ INSERT INTO conversations (session, messages, updated_at) VALUES ('v4/chat', '[{
 			}
 		},
 	},
+	{ // v5: zigbee groups
+		sql: `
+INSERT INTO devices (ieee, friendly_name, created_at, updated_at) VALUES ('0x00124b00a1c00007', 'v5/light', 9000, 9000);
+INSERT INTO zigbee_groups (id, name, created_at) VALUES (5, 'v5/room', 9001);
+INSERT INTO zigbee_group_members (group_id, ieee, endpoint) VALUES (5, '0x00124b00a1c00007', 1);
+`,
+		check: func(t *testing.T, s *Store) {
+			gs, err := s.Groups(t.Context())
+			if err != nil {
+				t.Fatalf("v5 groups: %v", err)
+			}
+			for _, g := range gs {
+				if g.ID == 5 {
+					if g.Name != "v5/room" || !g.CreatedAt.Equal(fromMS(9001)) || len(g.Members) != 1 ||
+						g.Members[0] != (GroupMember{IEEE: "0x00124b00a1c00007", Endpoint: 1}) {
+						t.Errorf("v5 group: %+v", g)
+					}
+					return
+				}
+			}
+			t.Errorf("v5 group missing: %+v", gs)
+		},
+	},
 }
 
 func TestMigrationsHaveSeeds(t *testing.T) {
