@@ -14,7 +14,8 @@ var (
 	// ErrUnknownDevice: no device has this friendly name or IEEE address.
 	// The error is an *UnknownDeviceError, which may carry a suggestion.
 	ErrUnknownDevice = errors.New("unknown device")
-	// ErrDuplicateName: another device already has this friendly name.
+	// ErrDuplicateName: another device or a group already has this
+	// friendly name (names are unique across devices and groups).
 	ErrDuplicateName = errors.New("friendly name already in use")
 	// ErrInvalidName: the friendly name is empty, reserved ("bridge"), or
 	// contains characters MQTT topics cannot carry.
@@ -49,6 +50,14 @@ var (
 	// ErrNotInterviewed: the device has not finished its interview, so its
 	// capabilities are not known yet.
 	ErrNotInterviewed = errors.New("device not interviewed yet")
+	// ErrUnknownGroup: no group has this friendly name or id. The error is
+	// an *UnknownGroupError, which may carry a suggestion.
+	ErrUnknownGroup = errors.New("unknown group")
+	// ErrNotSupported: the device cannot do this at all (e.g. join a
+	// group: no Groups cluster on the endpoint).
+	ErrNotSupported = errors.New("not supported by the device")
+	// ErrEmptyGroup: the group has no members to act on.
+	ErrEmptyGroup = errors.New("group has no members")
 )
 
 // UnknownDeviceError reports a friendly name or address that matches no
@@ -67,6 +76,23 @@ func (e *UnknownDeviceError) Error() string {
 }
 
 func (e *UnknownDeviceError) Unwrap() error { return ErrUnknownDevice }
+
+// UnknownGroupError reports a group name or id that matches no group.
+// Suggestion is the closest group name when one is close enough to be a
+// likely typo.
+type UnknownGroupError struct {
+	Name       string
+	Suggestion string
+}
+
+func (e *UnknownGroupError) Error() string {
+	if e.Suggestion != "" {
+		return fmt.Sprintf("hub: unknown group %q (did you mean %q?)", e.Name, e.Suggestion)
+	}
+	return fmt.Sprintf("hub: unknown group %q", e.Name)
+}
+
+func (e *UnknownGroupError) Unwrap() error { return ErrUnknownGroup }
 
 // PropertyError reports a property or value that Set or Get refused before
 // anything was sent. Reason is one of ErrUnknownProperty, ErrReadOnly,

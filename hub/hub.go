@@ -109,6 +109,7 @@ type Hub struct {
 	resumed  bool // interviews pending at start were resumed
 	pinging  bool
 	counters counters
+	groups   groupSet // Zigbee groups (groups.go)
 
 	wmu      sync.Mutex
 	waiters  map[waitKey]chan zcl.Frame

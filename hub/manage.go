@@ -43,11 +43,18 @@ func (h *Hub) Rename(ctx context.Context, from, to string) error {
 		h.mu.Unlock()
 		return errorf("rename %s to %q: %w (the IEEE address of another device)", old, to, ErrDuplicateName)
 	}
+	if g := h.groupByNameLocked(to); g != nil {
+		h.mu.Unlock()
+		return errorf("rename %s to %q: %w (group %d has it)", old, to, ErrDuplicateName, g.id)
+	}
 	delete(h.byName, old)
 	d.name = to
 	h.byName[to] = d
 	h.p.markDevice(d.ieee)
 	h.bus.publish(DeviceRenamed{From: old, To: to, IEEE: d.ieee})
+	if h.memberOfAnyLocked(d.ieee) {
+		h.bus.publish(GroupsChanged{}) // members are listed by name
+	}
 	h.mu.Unlock()
 	h.log.Info("device renamed", "event", "device_renamed", "ieee", d.ieee.String(), "from", old, "to", to)
 	if err := h.p.sync(ctx); err != nil {
@@ -91,10 +98,19 @@ func (h *Hub) Remove(ctx context.Context, name string, force bool) error {
 	}
 	h.p.markDelete(d.ieee)
 	h.bus.publish(DeviceRemoved{Device: d.name, IEEE: d.ieee})
+	inGroups := h.dropDeviceLocked(d.ieee)
+	if inGroups {
+		h.bus.publish(GroupsChanged{})
+	}
 	h.mu.Unlock()
 	h.log.Info("device removed", "event", "device_removed", "ieee", t.ieee.String(), "device", t.name, "force", force)
 	if err := h.p.sync(ctx); err != nil {
 		return errorf("remove %s: removed, but not from the store: %w", t.name, err)
+	}
+	if inGroups {
+		if err := h.saveGroups(ctx); err != nil {
+			return errorf("remove %s: removed, but its group memberships not from the store: %w", t.name, err)
+		}
 	}
 	return nil
 }

@@ -320,6 +320,9 @@ func (h *Hub) applyLocked(d *device, values map[string]any, action bool, at time
 		return
 	}
 	h.bus.publish(StateChanged{Device: d.name, IEEE: d.ieee, Changed: changed, State: state, At: at})
+	if len(h.groups.byID) > 0 {
+		h.followGroupsLocked(d, changed)
+	}
 	var buf [4]HistoryPoint
 	pts := buf[:0]
 	for k, v := range changed {

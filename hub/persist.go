@@ -330,6 +330,10 @@ func (h *Hub) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("hub: load devices: %w", err)
 	}
+	sgs, err := h.loadGroups(ctx)
+	if err != nil {
+		return err
+	}
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -356,6 +360,7 @@ func (h *Hub) load(ctx context.Context) error {
 		h.byName[d.name] = d
 		h.byNWK[d.nwk] = d
 	}
+	h.restoreGroupsLocked(sgs)
 	return nil
 }
 

@@ -116,6 +116,30 @@ type Preset struct {
 	Description string  `json:"description,omitempty"`
 }
 
+// Group is a Zigbee group with a friendly name. Names are unique across
+// devices and groups (as in Zigbee2MQTT). Values returned by the hub are
+// copies.
+type Group struct {
+	// ID is the Zigbee group id, 1–MaxGroupID.
+	ID   uint16 `json:"id"`
+	Name string `json:"friendly_name"`
+	// Members are sorted by IEEE address, then endpoint.
+	Members []GroupMember `json:"members"`
+	// State is the group's last state: the values last set through the
+	// group (optimistic: a groupcast is not confirmed), with "state"
+	// following the members' on/off as in Zigbee2MQTT. Nil until either
+	// happened.
+	State map[string]any `json:"state,omitempty"`
+}
+
+// GroupMember is one device endpoint of a group.
+type GroupMember struct {
+	IEEE zigbee.IEEE `json:"ieee_address"`
+	// Device is the member device's current friendly name.
+	Device   string `json:"friendly_name"`
+	Endpoint uint8  `json:"endpoint"`
+}
+
 // Event is something that happened in the hub, delivered to subscribers in
 // order. It is one of the types below.
 type Event interface{ hubEvent() }
@@ -186,6 +210,18 @@ type NetworkChanged struct {
 	Err  error
 }
 
+// GroupsChanged reports that a group was added, removed or renamed, or
+// that its members changed (also when a member device was removed or
+// renamed): re-read Groups.
+type GroupsChanged struct{}
+
+// GroupStateChanged reports a group's new state (the whole state; see
+// Group.State).
+type GroupStateChanged struct {
+	Group string // the group's friendly name
+	State map[string]any
+}
+
 func (StateChanged) hubEvent()        {}
 func (DeviceJoined) hubEvent()        {}
 func (InterviewProgress) hubEvent()   {}
@@ -195,3 +231,5 @@ func (DeviceRenamed) hubEvent()       {}
 func (AvailabilityChanged) hubEvent() {}
 func (PermitJoinChanged) hubEvent()   {}
 func (NetworkChanged) hubEvent()      {}
+func (GroupsChanged) hubEvent()       {}
+func (GroupStateChanged) hubEvent()   {}

@@ -360,6 +360,9 @@ type DeviceInfo struct {
 	// Attrs holds every attribute value on endpoint 1, keyed by
 	// cluster<<16 | attribute; integers as int64, strings as string.
 	Attrs map[uint32]any
+	// Groups holds the group ids in each endpoint's Groups cluster table,
+	// sorted, for the endpoints that are in a group.
+	Groups map[uint8][]uint16
 }
 
 func (d *device) info(joined bool) DeviceInfo {
@@ -372,6 +375,14 @@ func (d *device) info(joined bool) DeviceInfo {
 	}
 	if a := d.attr(1, clColor, 7); a != nil {
 		in.ColorTemp = uint16(a.val.n)
+	}
+	for _, ep := range d.eps {
+		if len(ep.groups) > 0 {
+			if in.Groups == nil {
+				in.Groups = map[uint8][]uint16{}
+			}
+			in.Groups[ep.id] = slices.Sorted(maps.Keys(ep.groups))
+		}
 	}
 	e := d.ep(1)
 	for _, c := range slices.Sorted(maps.Keys(e.attrs)) {
