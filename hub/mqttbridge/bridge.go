@@ -31,6 +31,16 @@ type Hub interface {
 	PermitJoin(ctx context.Context, d time.Duration, via string) error
 	Backup(ctx context.Context) (*zigbee.Backup, error)
 	Subscribe(buffer int) *hub.Subscription
+
+	Groups() []hub.Group
+	Group(nameOrID string) (hub.Group, error)
+	AddGroup(ctx context.Context, name string, id uint16) (hub.Group, error)
+	RemoveGroup(ctx context.Context, name string, force bool) error
+	RenameGroup(ctx context.Context, from, to string) error
+	AddGroupMember(ctx context.Context, group, device string, endpoint uint8) error
+	RemoveGroupMember(ctx context.Context, group, device string, endpoint uint8) error
+	RemoveFromAllGroups(ctx context.Context, device string, endpoint uint8) error
+	SetGroup(ctx context.Context, group string, values map[string]any) (map[string]any, error)
 }
 
 var _ Hub = (*hub.Hub)(nil)
@@ -153,6 +163,8 @@ type Bridge struct {
 	metaMu sync.RWMutex
 	meta   map[zigbee.IEEE]*deviceMeta
 	byName map[string]*deviceMeta
+
+	grp groupView // Zigbee groups (groups.go)
 
 	// Discovery garbage collection: the control goroutine waits on syncCh
 	// for the marker message while stale holds retained configs seen.
@@ -415,6 +427,7 @@ func (b *Bridge) onConnected(ctx context.Context) {
 	b.refreshMeta()
 	b.publishInfo()
 	b.publishDevicesNow()
+	b.groupsOnConnect()
 	for _, d := range b.h.Devices() {
 		if d.Type == "Coordinator" || d.Disabled {
 			continue
@@ -535,6 +548,7 @@ func (b *Bridge) resync() {
 
 // handleEvent runs on the control goroutine.
 func (b *Bridge) handleEvent(ev hub.Event) {
+	defer b.groupEvent(ev)
 	switch e := ev.(type) {
 	case hub.NetworkChanged:
 		b.netUp = e.Up

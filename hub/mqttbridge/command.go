@@ -82,8 +82,14 @@ func (b *Bridge) execCommand(t Topic, topic string, payload []byte) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.CommandTimeout)
 	defer cancel()
+	if b.groupNamed(t.Target) {
+		return b.execGroupCommand(ctx, t, topic, t.Target, payload)
+	}
 	name, ep, err := b.resolveTarget(t.Target)
 	if err != nil {
+		if g, ok := b.groupTarget(t.Target); ok && errors.Is(err, hub.ErrUnknownDevice) {
+			return b.execGroupCommand(ctx, t, topic, g, payload)
+		}
 		return err
 	}
 	switch t.Kind {
@@ -141,19 +147,26 @@ func (b *Bridge) skipRedundantState(name string, values map[string]any, ep strin
 	if ep != "" {
 		sfx = "_" + ep
 	}
-	st, ok := values["state"+sfx].(string)
-	if !ok || !strings.EqualFold(st, "ON") {
-		return
-	}
-	_, ct := values["color_temp"+sfx]
-	_, col := values["color"+sfx]
-	_, bri := values["brightness"+sfx]
-	if !(ct || col) || bri {
+	if !redundantOn(values, sfx) {
 		return
 	}
 	if d, err := b.h.Device(name); err == nil && d.State["state"+sfx] == "ON" {
 		delete(values, "state"+sfx)
 	}
+}
+
+// redundantOn reports whether values turn a light on while setting its
+// colour or colour temperature without brightness: the "state" that
+// skipRedundantState drops when the light is on already.
+func redundantOn(values map[string]any, sfx string) bool {
+	st, ok := values["state"+sfx].(string)
+	if !ok || !strings.EqualFold(st, "ON") {
+		return false
+	}
+	_, ct := values["color_temp"+sfx]
+	_, col := values["color"+sfx]
+	_, bri := values["brightness"+sfx]
+	return (ct || col) && !bri
 }
 
 // commandFailed reports a /set or /get that did not happen: an error log,
@@ -171,10 +184,17 @@ func (b *Bridge) commandFailed(t Topic, topic string, err error) {
 }
 
 // userError renders an error for MQTT clients: without package prefixes,
-// unknown devices in Zigbee2MQTT's words.
+// unknown devices and groups in Zigbee2MQTT's words.
 func userError(err error) string {
 	if ue, ok := errors.AsType[*hub.UnknownDeviceError](err); ok {
 		s := fmt.Sprintf("Device '%s' does not exist", ue.Name)
+		if ue.Suggestion != "" {
+			s += fmt.Sprintf(" (did you mean '%s'?)", ue.Suggestion)
+		}
+		return s
+	}
+	if ue, ok := errors.AsType[*hub.UnknownGroupError](err); ok {
+		s := fmt.Sprintf("Group '%s' does not exist", ue.Name)
 		if ue.Suggestion != "" {
 			s += fmt.Sprintf(" (did you mean '%s'?)", ue.Suggestion)
 		}

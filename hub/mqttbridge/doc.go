@@ -21,6 +21,24 @@
 //     bridge/logging, and bridge/request/<name> → bridge/response/<name>
 //     with the request's "transaction" echoed.
 //
+// # Zigbee groups
+//
+// <base>/bridge/groups (retained) lists the hub's groups in Zigbee2MQTT's
+// shape; it is published on connect and after every hub.GroupsChanged. A
+// group's state is published on <base>/<group name> (retained when
+// Config.Retain) on every hub.GroupStateChanged and after each /set;
+// <base>/<group>/availability is online while a member device is. A /set
+// on a group goes to hub.SetGroup (each ZCL command sent once, as a
+// groupcast) with the same parsing and failure reporting as a device's;
+// /get on a group is refused. The requests group/add, group/remove,
+// group/rename and group/members/add, remove and remove_all answer as
+// Zigbee2MQTT's do. Discovery gives a group with members a light (when a
+// member exposes one) or a switch, under node id <base character
+// codes>_<id> and device identifier zigbee2mqtt_<base character
+// codes>_<id> as Zigbee2MQTT does, listing the members' own entities in
+// its "group" field; a removed group's topics are cleared, a renamed
+// group's old state topic too.
+//
 // # Home Assistant discovery (interfaces.md §B)
 //
 // Discovery renders each device's exposes (hub.Expose) into

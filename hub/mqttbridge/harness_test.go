@@ -168,6 +168,9 @@ type afRequest struct {
 	cluster zigbee.ClusterID
 	zclCmd  byte
 	global  bool // a ZCL foundation command (read, write, ...)
+	// groupcast: an AF_DATA_REQUEST_EXT to group (a Zigbee group).
+	groupcast bool
+	group     uint16
 }
 
 // afTrace parses the sim's trace (one line per frame) and keeps the
@@ -208,7 +211,8 @@ func parseAFLine(line string) (afRequest, bool) {
 	}
 	b, err := hex.DecodeString(f[2])
 	// FE len 24 01 dst(2) dstEP srcEP cluster(2) trans opts radius len data...
-	if err != nil || len(b) < 17 || b[0] != 0xFE || b[2] != 0x24 || b[3] != 0x01 {
+	// FE len 24 02 mode addr(8) dstEP pan(2) srcEP cluster(2) trans opts radius len(2) data...
+	if err != nil || len(b) < 17 || b[0] != 0xFE || b[2] != 0x24 || (b[3] != 0x01 && b[3] != 0x02) {
 		return afRequest{}, false
 	}
 	us, err := strconv.ParseInt(f[0], 10, 64)
@@ -216,9 +220,23 @@ func parseAFLine(line string) (afRequest, bool) {
 		return afRequest{}, false
 	}
 	p := b[4:]
-	data := p[10:]
-	r := afRequest{at: time.UnixMicro(us), nwk: zigbee.NWK(binary.LittleEndian.Uint16(p[0:])),
-		cluster: zigbee.ClusterID(binary.LittleEndian.Uint16(p[4:]))}
+	var data []byte
+	var r afRequest
+	if b[3] == 0x02 {
+		if len(p) < 20 {
+			return afRequest{}, false
+		}
+		r = afRequest{at: time.UnixMicro(us), cluster: zigbee.ClusterID(binary.LittleEndian.Uint16(p[13:])),
+			groupcast: p[0] == 1, group: binary.LittleEndian.Uint16(p[1:])}
+		if p[0] == 2 {
+			r.nwk = zigbee.NWK(binary.LittleEndian.Uint16(p[1:]))
+		}
+		data = p[20:]
+	} else {
+		data = p[10:]
+		r = afRequest{at: time.UnixMicro(us), nwk: zigbee.NWK(binary.LittleEndian.Uint16(p[0:])),
+			cluster: zigbee.ClusterID(binary.LittleEndian.Uint16(p[4:]))}
+	}
 	if len(data) < 3 {
 		return afRequest{}, false
 	}
@@ -233,6 +251,13 @@ func parseAFLine(line string) (afRequest, bool) {
 	r.zclCmd = data[i+1]
 	r.global = fc&0x03 == 0
 	return r, true
+}
+
+// at returns the i-th request recorded.
+func (a *afTrace) at(i int) afRequest {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reqs[i]
 }
 
 func (a *afTrace) mark() int {

@@ -45,6 +45,7 @@ func (b *Bridge) discoverAll(ctx context.Context) {
 	for _, d := range b.h.Devices() {
 		b.discoverDevice(d)
 	}
+	b.discoverGroups()
 	if stale == nil {
 		return
 	}
@@ -82,7 +83,7 @@ func (b *Bridge) isCurrent(topic string) bool {
 			return true
 		}
 	}
-	return false
+	return b.isGroupConfig(topic)
 }
 
 // collectRetained subscribes to the discovery prefix, gathers the retained
@@ -266,6 +267,7 @@ func (b *Bridge) onHABirth() {
 				return
 			}
 			b.discovered = map[zigbee.IEEE]map[string]uint64{}
+			b.grp.disc = nil
 			for ieee := range b.triggers {
 				delete(b.triggers, ieee)
 			}
@@ -274,6 +276,7 @@ func (b *Bridge) onHABirth() {
 				b.retained(b.Topic("bridge/state"), []byte(`{"state":"online"}`))
 			}
 			b.out.markAll(b.h.Devices())
+			b.republishGroupStates()
 		})
 	})
 }

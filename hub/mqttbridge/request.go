@@ -26,6 +26,13 @@ func (b *Bridge) requests() map[string]requestFunc {
 		"device/remove":    b.reqDeviceRemove,
 		"device/rename":    b.reqDeviceRename,
 		"device/interview": b.reqDeviceInterview,
+
+		"group/add":                b.reqGroupAdd,
+		"group/remove":             b.reqGroupRemove,
+		"group/rename":             b.reqGroupRename,
+		"group/members/add":        b.reqGroupMembersAdd,
+		"group/members/remove":     b.reqGroupMembersRemove,
+		"group/members/remove_all": b.reqGroupMembersRemoveAll,
 	}
 }
 
