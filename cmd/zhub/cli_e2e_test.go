@@ -178,6 +178,7 @@ func TestCLIAgainstDaemon(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) { testCLIJSON(t, d.with(t)) })
 	t.Run("bad input", func(t *testing.T) { testCLIBadInput(t, d.with(t)) })
+	t.Run("groups", func(t *testing.T) { testCLIGroups(t, d.with(t)) })
 
 	stopServe(t, d.cmd, d.logs)
 	if _, err := os.Lstat(d.socket); !errors.Is(err, os.ErrNotExist) {

@@ -12,7 +12,7 @@ import (
 
 const (
 	getSynopsis = "zhub get NAME [PROPERTY...] [--json]"
-	setSynopsis = "zhub set NAME key=value... | zhub set NAME '{\"key\":value}' [--json]"
+	setSynopsis = "zhub set NAME|GROUP key=value... | zhub set NAME|GROUP '{\"key\":value}' [--json]"
 )
 
 // runGet reads properties from a device now.
@@ -44,7 +44,8 @@ func runGet(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return exitOK
 }
 
-// runSet changes properties of a device and prints what it reported back.
+// runSet changes properties of a device and prints what it reported back;
+// NAME may also be a group (see runGroupSet).
 func runSet(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCLI("zhub set", setSynopsis, stdin, stdout, stderr)
 	pos, err := c.parse(args)
@@ -60,6 +61,12 @@ func runSet(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	r, err := c.api().Set(ctx, pos[0], values)
 	if err != nil {
+		if gr, isGroup, gerr := c.setGroupInstead(ctx, pos[0], values, err); isGroup {
+			if gerr != nil {
+				return c.fail(gerr)
+			}
+			return c.printGroupSet(gr)
+		}
 		return c.fail(err)
 	}
 	if c.json {

@@ -8,9 +8,9 @@
 // maps "METHOD name" to its handler. Requests and answers are the types in
 // wire.go, which are also the CLI's --json output (documented in
 // docs/cli.md). Failures are a non-2xx status with an ErrorBody carrying a
-// stable Code and, for unknown devices and properties, a "did you mean"
-// Suggestion. Streams (events, pair, logs, chat) are NDJSON, one value per
-// line, flushed per line.
+// stable Code and, for unknown devices, groups and properties, a "did you
+// mean" Suggestion. Streams (events, pair, logs, chat) are NDJSON, one
+// value per line, flushed per line.
 //
 // Lifecycle: New validates without I/O; Listen binds the socket (the
 // daemon calls it before the slow parts start, so a CLI sees "starting"

@@ -31,6 +31,9 @@ const (
 	CodeBadRequest      = "bad_request"
 	CodeNotFound        = "not_found" // no such endpoint or token
 	CodeUnknownDevice   = "unknown_device"
+	CodeUnknownGroup    = "unknown_group"
+	CodeEmptyGroup      = "empty_group"
+	CodeNotSupported    = "not_supported"
 	CodeUnknownProperty = "unknown_property"
 	CodeReadOnly        = "read_only"
 	CodeNotReadable     = "not_readable"
@@ -85,6 +88,7 @@ func codeOf(err error) (int, string) {
 		code   string
 	}{
 		{hub.ErrUnknownDevice, http.StatusNotFound, CodeUnknownDevice},
+		{hub.ErrUnknownGroup, http.StatusNotFound, CodeUnknownGroup},
 		{hub.ErrUnknownProperty, http.StatusBadRequest, CodeUnknownProperty},
 		{hub.ErrReadOnly, http.StatusBadRequest, CodeReadOnly},
 		{hub.ErrNotReadable, http.StatusBadRequest, CodeNotReadable},
@@ -93,6 +97,8 @@ func codeOf(err error) (int, string) {
 		{hub.ErrDuplicateName, http.StatusConflict, CodeDuplicateName},
 		{hub.ErrInvalidName, http.StatusBadRequest, CodeInvalidName},
 		{hub.ErrNotInterviewed, http.StatusConflict, CodeNotInterviewed},
+		{hub.ErrEmptyGroup, http.StatusConflict, CodeEmptyGroup},
+		{hub.ErrNotSupported, http.StatusBadRequest, CodeNotSupported},
 		{hub.ErrInterview, http.StatusBadGateway, CodeInterview},
 		{hub.ErrDeviceOffline, http.StatusGatewayTimeout, CodeOffline},
 		{hub.ErrTimeout, http.StatusGatewayTimeout, CodeTimeout},
@@ -117,6 +123,9 @@ func codeOf(err error) (int, string) {
 func suggestionOf(err error) string {
 	if ue, ok := errors.AsType[*hub.UnknownDeviceError](err); ok {
 		return ue.Suggestion
+	}
+	if ge, ok := errors.AsType[*hub.UnknownGroupError](err); ok {
+		return ge.Suggestion
 	}
 	if pe, ok := errors.AsType[*hub.PropertyError](err); ok {
 		return pe.Suggestion

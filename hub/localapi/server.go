@@ -47,6 +47,15 @@ type Hub interface {
 	Backup(ctx context.Context) (*zigbee.Backup, error)
 	Restore(ctx context.Context, b *zigbee.Backup) error
 	Subscribe(buffer int) *hub.Subscription
+
+	Groups() []hub.Group
+	Group(nameOrID string) (hub.Group, error)
+	AddGroup(ctx context.Context, name string, id uint16) (hub.Group, error)
+	RemoveGroup(ctx context.Context, name string, force bool) error
+	RenameGroup(ctx context.Context, from, to string) error
+	AddGroupMember(ctx context.Context, group, device string, endpoint uint8) error
+	RemoveGroupMember(ctx context.Context, group, device string, endpoint uint8) error
+	SetGroup(ctx context.Context, group string, values map[string]any) (map[string]any, error)
 }
 
 // Tokens is what the local API uses of hub/auth (*auth.Tokens implements it).
@@ -111,26 +120,34 @@ type Server struct {
 // endpoints is the one table of the API: "METHOD name" (under Prefix) to
 // handler. A handler returns an error only before it wrote anything.
 var endpoints = map[string]func(*Server, http.ResponseWriter, *http.Request) error{
-	"GET status":              (*Server).serveStatus,
-	"GET devices":             (*Server).serveDevices,
-	"GET device":              (*Server).serveDevice,
-	"POST device/rename":      (*Server).serveRename,
-	"POST device/remove":      (*Server).serveRemove,
-	"POST device/interview":   (*Server).serveInterview,
-	"POST device/get":         (*Server).serveGet,
-	"POST device/set":         (*Server).serveSet,
-	"POST permit_join":        (*Server).servePermitJoin,
-	"POST pair":               (*Server).servePair,
-	"GET events":              (*Server).serveEvents,
-	"GET backup":              (*Server).serveBackup,
-	"POST restore":            (*Server).serveRestore,
-	"GET tokens":              (*Server).serveTokens,
-	"POST tokens":             (*Server).serveTokenCreate,
-	"POST tokens/revoke":      (*Server).serveTokenRevoke,
-	"GET logs":                (*Server).serveLogs,
-	"POST chat":               (*Server).serveChat,
-	"GET " + versionEndpoint:  (*Server).serveVersion,
-	"HEAD " + versionEndpoint: (*Server).serveVersion,
+	"GET status":                (*Server).serveStatus,
+	"GET devices":               (*Server).serveDevices,
+	"GET device":                (*Server).serveDevice,
+	"POST device/rename":        (*Server).serveRename,
+	"POST device/remove":        (*Server).serveRemove,
+	"POST device/interview":     (*Server).serveInterview,
+	"POST device/get":           (*Server).serveGet,
+	"POST device/set":           (*Server).serveSet,
+	"GET groups":                (*Server).serveGroups,
+	"GET group":                 (*Server).serveGroup,
+	"POST group/add":            (*Server).serveGroupAdd,
+	"POST group/remove":         (*Server).serveGroupRemove,
+	"POST group/rename":         (*Server).serveGroupRename,
+	"POST group/members/add":    (*Server).serveGroupMemberAdd,
+	"POST group/members/remove": (*Server).serveGroupMemberRemove,
+	"POST group/set":            (*Server).serveGroupSet,
+	"POST permit_join":          (*Server).servePermitJoin,
+	"POST pair":                 (*Server).servePair,
+	"GET events":                (*Server).serveEvents,
+	"GET backup":                (*Server).serveBackup,
+	"POST restore":              (*Server).serveRestore,
+	"GET tokens":                (*Server).serveTokens,
+	"POST tokens":               (*Server).serveTokenCreate,
+	"POST tokens/revoke":        (*Server).serveTokenRevoke,
+	"GET logs":                  (*Server).serveLogs,
+	"POST chat":                 (*Server).serveChat,
+	"GET " + versionEndpoint:    (*Server).serveVersion,
+	"HEAD " + versionEndpoint:   (*Server).serveVersion,
 }
 
 const versionEndpoint = "version"

@@ -415,6 +415,6 @@ type ErrorBody struct {
 	Error string `json:"error"`
 	// Code is a stable machine-readable reason (see the Code constants).
 	Code string `json:"code"`
-	// Suggestion is a close device or property name ("did you mean").
+	// Suggestion is a close device, group or property name ("did you mean").
 	Suggestion string `json:"suggestion,omitempty"`
 }
