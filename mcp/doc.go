@@ -7,6 +7,8 @@
 //
 // Tools (JSON Schema in, structured results out): list_devices,
 // get_device, set_device, get_history, list_rooms and set_device_context;
+// list_groups and set_group while the hub has a group an assistant may
+// see (they come and go with tools/list_changed);
 // the guarded tools permit_join, rename_device and remove_device exist only
 // when Config.GuardedTools names them (otherwise they are not listed and a
 // call is an unknown tool), and each asks for confirm: true before it acts.
@@ -28,7 +30,10 @@
 // inside the tool handlers, never by the client: a hidden device does not
 // exist for assistants, a read-only one can be read but not changed, a
 // "confirm" device needs confirm: true, and a deny entry ("state=UNLOCK")
-// refuses that change. Assistants may edit rooms, aliases and notes
+// refuses that change. set_group applies every member's rules and refuses
+// the whole call, sending nothing, when one member's rules refuse it (a
+// groupcast cannot leave a member out); a group with a hidden member is
+// hidden. Assistants may edit rooms, aliases and notes
 // (set_device_context) but never rules: rules change only through the local
 // API (ContextHandler, used by `zhub device context`) and the web UI.
 //

@@ -26,6 +26,10 @@ var (
 	// ErrInvalidArgument: a tool argument is well-typed but unusable (a
 	// time range upside down or too long, a malformed time).
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrUnknownGroup: no visible group has this name or id (a group with
+	// a hidden member is unknown to assistants). The error is an
+	// *UnknownGroupError.
+	ErrUnknownGroup = errors.New("unknown group")
 )
 
 // RuleError reports an action the device's rules forbid.
@@ -56,3 +60,19 @@ func (e *UnknownDeviceError) Error() string {
 }
 
 func (e *UnknownDeviceError) Unwrap() error { return ErrUnknownDevice }
+
+// UnknownGroupError reports a name that matches no visible group, with the
+// closest group name when one is close.
+type UnknownGroupError struct {
+	Name       string
+	Suggestion string
+}
+
+func (e *UnknownGroupError) Error() string {
+	if e.Suggestion != "" {
+		return fmt.Sprintf("mcp: %v %q (did you mean %q?)", ErrUnknownGroup, e.Name, e.Suggestion)
+	}
+	return fmt.Sprintf("mcp: %v %q (call list_groups for the names)", ErrUnknownGroup, e.Name)
+}
+
+func (e *UnknownGroupError) Unwrap() error { return ErrUnknownGroup }

@@ -61,5 +61,8 @@ func (s *Server) SystemPrompt(ctx context.Context) string {
 	if n > maxPromptDevs {
 		fmt.Fprintf(&b, "- and %d more devices (call list_devices)\n", n-maxPromptDevs)
 	}
+	if gs := s.groupEntries(es); len(gs) > 0 {
+		b.WriteString("\nGroups (set_group changes all their devices at once, in sync): " + groupList(gs) + ".\n")
+	}
 	return b.String()
 }

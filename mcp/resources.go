@@ -122,7 +122,21 @@ func (s *Server) refreshCatalog() {
 		s.sdk.AddResource(r, s.readDevice)
 	}
 
-	for _, t := range s.toolSet(es) {
+	defs := s.toolSet(es)
+	var goneTools []string
+	for name := range s.toolDefs {
+		if !slices.ContainsFunc(defs, func(t toolDef) bool { return t.tool.Name == name }) {
+			goneTools = append(goneTools, name) // the group tools once no group is left
+		}
+	}
+	if len(goneTools) > 0 {
+		slices.Sort(goneTools)
+		s.sdk.RemoveTools(goneTools...)
+		for _, name := range goneTools {
+			delete(s.toolDefs, name)
+		}
+	}
+	for _, t := range defs {
 		b, _ := json.Marshal(t.tool)
 		if s.toolDefs[t.tool.Name] == string(b) {
 			continue

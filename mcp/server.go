@@ -27,6 +27,9 @@ type Hub interface {
 	Remove(ctx context.Context, name string, force bool) error
 	PermitJoin(ctx context.Context, d time.Duration, via string) error
 	Subscribe(buffer int) *hub.Subscription
+	Groups() []hub.Group
+	Group(nameOrID string) (hub.Group, error)
+	SetGroup(ctx context.Context, group string, values map[string]any) (map[string]any, error)
 }
 
 // syncer is implemented by a hub that can flush pending registry writes
@@ -312,6 +315,8 @@ func (s *Server) onEvent(ev hub.Event, pending map[string]bool) bool {
 	case hub.DeviceLeft:
 		pending[devicesURI] = true
 		pending[deviceURI(e.Device)] = true
+	case hub.GroupsChanged:
+		return true // group tools and their descriptions
 	}
 	return false
 }

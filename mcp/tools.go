@@ -128,7 +128,7 @@ func (s *Server) toolSet(es []entry) []toolDef {
 				"confirm": boolean("true once the person agreed"),
 			}, "device")}, s.removeDevice))
 	}
-	return defs
+	return append(defs, s.groupTools(es)...)
 }
 
 // toolError turns an error into the sentence a model reads: no package
