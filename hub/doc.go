@@ -23,10 +23,16 @@
 //	h.PermitJoin(ctx, 120*time.Second, "")
 //	h.History(ctx, "bedroom_sensor", "temperature", from, to, 0)
 //	h.Backup(ctx); h.Restore(ctx, b)
+//	h.AddGroup(ctx, "living_room", 0)  // 0: the lowest free group id
+//	h.AddGroupMember(ctx, "living_room", "kitchen_light", 0)
+//	h.SetGroup(ctx, "living_room", map[string]any{"state": "ON", "brightness": 100})
+//	h.Groups(); h.Group("living_room"); h.RenameGroup(ctx, "living_room", "lounge")
+//	h.RemoveGroupMember(ctx, "lounge", "kitchen_light", 0); h.RemoveFromAllGroups(ctx, "kitchen_light", 0)
+//	h.RemoveGroup(ctx, "lounge", false)
 //
 // Names: a device is addressed by its friendly name or its IEEE address
 // ("0x" and 16 hex digits, any case). New devices are named by their
-// address. Names are unique and must suit MQTT topics (no "+" or "#", no
+// address. Names are unique (among devices and groups) and must suit MQTT topics (no "+" or "#", no
 // empty levels, not "bridge"); "/" makes folders as in Zigbee2MQTT.
 //
 // # Zigbee2MQTT compatibility
@@ -106,6 +112,31 @@
 // ErrRejected (the ZCL status) or ErrNotRunning, joined with
 // ErrDeviceOffline when availability tracking had marked the device
 // offline. Unknown devices are *UnknownDeviceError with a suggestion.
+//
+// # Groups
+//
+// A group is a Zigbee group id (1–MaxGroupID) with a friendly name and
+// member device endpoints; names are unique across devices and groups and
+// never read as a group id or an IEEE address, so Group accepts either a
+// name or an id. Membership lives in the devices: AddGroupMember sends
+// ZCL Add Group to the endpoint (the first with the Groups cluster by
+// default) and records the member only once the device confirmed;
+// RemoveGroupMember, RemoveFromAllGroups and RemoveGroup send Remove
+// Group or Remove All Groups first, and a device that does not answer
+// fails the call (RemoveGroup with force removes the group anyway).
+// SetGroup validates values as Set does, against the union of the
+// members' properties on their member endpoints, and sends each ZCL
+// command once, as a groupcast: every member switches at the same time.
+// Nothing confirms a groupcast, so SetGroup returns the values applied
+// and sets the group's and the members' states optimistically; the
+// devices' reports correct the members. A group's "state" follows its
+// members as in Zigbee2MQTT: ON while any member is on. GroupsChanged
+// follows every change of the groups or their members (a member device
+// renamed or removed included), GroupStateChanged every change of a
+// group's state. Groups are stored by a Store that implements GroupStore,
+// before the call that changed them returns; a removed device leaves its
+// groups. A group's state is not stored: after a restart it is empty
+// until the group is set or a member's on/off changes.
 //
 // # Availability
 //

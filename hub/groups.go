@@ -170,9 +170,7 @@ func (h *Hub) AddGroup(ctx context.Context, name string, id uint16) (Group, erro
 		return Group{}, errorf("add group %s: %w", name, err)
 	}
 	if id == 0 {
-		for id = 1; id <= MaxGroupID && h.groups.byID[id] != nil; id++ {
-		}
-		if id > MaxGroupID {
+		if id = h.freeGroupIDLocked(); id == 0 {
 			h.mu.Unlock()
 			return Group{}, errorf("add group %s: %w: every group id is taken", name, ErrInvalidValue)
 		}
@@ -932,6 +930,17 @@ func (h *Hub) lookupGroupLocked(s string) (*group, error) {
 		names = append(names, g.name)
 	}
 	return nil, &UnknownGroupError{Name: s, Suggestion: suggest(s, names)}
+}
+
+// freeGroupIDLocked returns the lowest group id not in use, 0 if none is
+// left.
+func (h *Hub) freeGroupIDLocked() uint16 {
+	for id := uint16(1); id <= MaxGroupID; id++ {
+		if h.groups.byID[id] == nil {
+			return id
+		}
+	}
+	return 0
 }
 
 // groupByNameLocked returns the group with this name, or nil.

@@ -1,14 +1,13 @@
 package hub_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
+	"errors"
+	"path/filepath"
 	"reflect"
 	"slices"
-	"sync"
+	"strings"
 	"testing"
 
 	"github.com/zhubhq/zhub/hub"
@@ -17,75 +16,17 @@ import (
 	"github.com/zhubhq/zhub/zigbee/sim"
 )
 
-// afRequest is one AF data request the host sent to the emulated dongle,
-// decoded from its trace.
-type afRequest struct {
-	group   bool   // addressed to a group
-	dst     uint64 // group id, NWK or IEEE address
-	cluster uint16
-	zcl     []byte
-}
-
-// afTrace reads the emulated dongle's trace (sim.Config.Trace) and keeps
-// the AF data requests (AF_DATA_REQUEST and AF_DATA_REQUEST_EXT, ZNP
-// 0x24 0x01 and 0x24 0x02).
-type afTrace struct {
-	mu   sync.Mutex
-	buf  []byte
-	reqs []afRequest
-}
-
-func (a *afTrace) Write(p []byte) (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.buf = append(a.buf, p...)
-	for {
-		i := bytes.IndexByte(a.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := a.buf[:i]
-		a.buf = a.buf[i+1:]
-		f := bytes.Fields(line)
-		if len(f) != 3 || string(f[1]) != ">" {
-			continue
-		}
-		b, err := hex.DecodeString(string(f[2]))
-		if err != nil || len(b) < 5 || b[2] != 0x24 {
-			continue
-		}
-		p := b[4 : len(b)-1] // SOF, length, command; FCS last
-		switch {
-		case b[3] == 0x01 && len(p) >= 10: // dst, dstEp, srcEp, cluster, tid, opts, radius, len
-			a.reqs = append(a.reqs, afRequest{dst: uint64(binary.LittleEndian.Uint16(p)),
-				cluster: binary.LittleEndian.Uint16(p[4:]), zcl: bytes.Clone(p[10:])})
-		case b[3] == 0x02 && len(p) >= 20: // mode, addr(8), dstEp, pan(2), srcEp, cluster, tid, opts, radius, len(2)
-			a.reqs = append(a.reqs, afRequest{group: p[0] == byte(zigbee.AddrGroup), dst: binary.LittleEndian.Uint64(p[1:]),
-				cluster: binary.LittleEndian.Uint16(p[13:]), zcl: bytes.Clone(p[20:])})
-		}
-	}
-}
-
-// take returns the requests traced since the last take.
-func (a *afTrace) take() []afRequest {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	r := a.reqs
-	a.reqs = nil
-	return r
-}
-
 // groupEnv is a hub on an emulated network with a traced dongle and the
 // named devices paired.
 type groupEnv struct {
 	*hubtest.Env
-	trace *afTrace
+	trace *hubtest.AFTrace
 	dir   string
 }
 
 func startGroups(t *testing.T, devs map[zigbee.IEEE]string) *groupEnv {
 	t.Helper()
-	tr := &afTrace{}
+	tr := &hubtest.AFTrace{}
 	var specs []sim.DeviceSpec
 	var ieees []zigbee.IEEE
 	for _, d := range sim.DefaultDevices() {
@@ -120,6 +61,17 @@ func (e *groupEnv) simDevice(t *testing.T, ieee zigbee.IEEE) sim.DeviceInfo {
 	return in
 }
 
+// drain discards the events already delivered to sub.
+func drain(sub *hub.Subscription) {
+	for {
+		select {
+		case <-sub.C():
+		default:
+			return
+		}
+	}
+}
+
 func must(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil {
@@ -136,6 +88,7 @@ func TestGroupSet(t *testing.T) {
 	e := startGroups(t, map[zigbee.IEEE]string{dimmable: "floor_lamp", colorLight: "sofa_lamp", spareLight: "hall_light"})
 	h := e.Hub
 
+	drain(e.Sub)
 	g, err := h.AddGroup(ctx, "living_room", 0)
 	must(t, "add group", err)
 	if g.ID != 1 || g.Name != "living_room" || len(g.Members) != 0 || g.State != nil {
@@ -164,24 +117,24 @@ func TestGroupSet(t *testing.T) {
 
 	hallBefore := e.simDevice(t, spareLight)
 	hallState, _ := h.Device("hall_light")
-	e.trace.take()
+	e.trace.Take()
 	got, err := h.SetGroup(ctx, "living_room", map[string]any{"state": "ON", "brightness": 100})
 	must(t, "set group", err)
 	if want := map[string]any{"state": "ON", "brightness": 100.0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("SetGroup returned %v, want %v", got, want)
 	}
-	reqs := e.trace.take()
-	var group, unicastCmds []afRequest
+	reqs := e.trace.Take()
+	var group, unicastCmds []hubtest.AFRequest
 	for _, r := range reqs {
 		switch {
-		case r.group:
+		case r.Group():
 			group = append(group, r)
-		case len(r.zcl) >= 3 && r.zcl[0]&0x03 == 0x01 && (r.cluster == 0x0006 || r.cluster == 0x0008):
+		case len(r.ZCL) >= 3 && r.ZCL[0]&0x03 == 0x01 && (r.Cluster == 0x0006 || r.Cluster == 0x0008):
 			unicastCmds = append(unicastCmds, r)
 		}
 	}
 	// state ON with brightness is one command: Move to Level with On/Off.
-	if len(group) != 1 || group[0].dst != 1 || group[0].cluster != 0x0008 || group[0].zcl[2] != 0x04 {
+	if len(group) != 1 || group[0].Dst != 1 || group[0].Cluster != 0x0008 || group[0].ZCL[2] != 0x04 {
 		t.Errorf("groupcasts %+v, want one Move to Level with On/Off to group 1", group)
 	}
 	if len(unicastCmds) != 0 {
@@ -236,5 +189,307 @@ func TestGroupSet(t *testing.T) {
 	}
 	if d, _ := h.Device("sofa_lamp"); d.State["state"] != "ON" {
 		t.Errorf("sofa_lamp state %v: set optimistically by a group it left", d.State["state"])
+	}
+}
+
+// TestGroupErrors: every refusal names its cause, changes nothing and
+// sends nothing to the network.
+func TestGroupErrors(t *testing.T) {
+	ctx := context.Background()
+	e := startGroups(t, map[zigbee.IEEE]string{dimmable: "floor_lamp", thSensor: "th_sensor", spareLight: "hall_light"})
+	h := e.Hub
+	_, err := h.AddGroup(ctx, "living_room", 0)
+	must(t, "add living_room", err)
+	must(t, "add floor_lamp", h.AddGroupMember(ctx, "living_room", "floor_lamp", 0))
+	_, err = h.AddGroup(ctx, "empty_room", 0x1A)
+	must(t, "add empty_room", err)
+	before := h.Groups()
+	e.trace.Take()
+
+	for _, tc := range []struct {
+		name   string
+		call   func() error
+		wantIs error
+		text   string // in the error
+	}{
+		{"unknown group, with a suggestion", func() error {
+			_, err := h.SetGroup(ctx, "living_rom", map[string]any{"state": "ON"})
+			return err
+		}, hub.ErrUnknownGroup, `did you mean "living_room"`},
+		{"unknown group id", func() error { _, err := h.Group("0x0042"); return err }, hub.ErrUnknownGroup, "0x0042"},
+		{"member of an unknown group", func() error { return h.AddGroupMember(ctx, "nope", "floor_lamp", 0) }, hub.ErrUnknownGroup, "nope"},
+		{"unknown device", func() error { return h.AddGroupMember(ctx, "living_room", "flor_lamp", 0) }, hub.ErrUnknownDevice, "floor_lamp"},
+		{"unknown device removed from all groups", func() error { return h.RemoveFromAllGroups(ctx, "nobody", 0) }, hub.ErrUnknownDevice, "nobody"},
+		{"name of a device", func() error { _, err := h.AddGroup(ctx, "hall_light", 0); return err }, hub.ErrDuplicateName, "hall_light"},
+		{"name of a group", func() error { _, err := h.AddGroup(ctx, "living_room", 0); return err }, hub.ErrDuplicateName, "group 1"},
+		{"group renamed to a device's name", func() error { return h.RenameGroup(ctx, "living_room", "floor_lamp") }, hub.ErrDuplicateName, "floor_lamp"},
+		{"device renamed to a group's name", func() error { return h.Rename(ctx, "floor_lamp", "living_room") }, hub.ErrDuplicateName, "group 1"},
+		{"name reads as a decimal id", func() error { _, err := h.AddGroup(ctx, "12", 0); return err }, hub.ErrInvalidName, "group id"},
+		{"name reads as a hex id", func() error { _, err := h.AddGroup(ctx, "0x1A", 0); return err }, hub.ErrInvalidName, "group id"},
+		{"name reads as an IEEE address", func() error { _, err := h.AddGroup(ctx, "0x00124b00a1c00099", 0); return err }, hub.ErrInvalidName, "IEEE"},
+		{"reserved name", func() error { _, err := h.AddGroup(ctx, "bridge", 0); return err }, hub.ErrInvalidName, "reserved"},
+		{"wildcard in the name", func() error { _, err := h.AddGroup(ctx, "room/+", 0); return err }, hub.ErrInvalidName, "wildcard"},
+		{"id taken", func() error { _, err := h.AddGroup(ctx, "other", 1); return err }, hub.ErrInvalidValue, "living_room"},
+		{"id above 0xFFF7", func() error { _, err := h.AddGroup(ctx, "other", 0xFFF8); return err }, hub.ErrInvalidValue, "65528"},
+		{"property no member has", func() error {
+			_, err := h.SetGroup(ctx, "living_room", map[string]any{"state": "ON", "color_temp": 300})
+			return err
+		}, hub.ErrUnknownProperty, "color_temp"},
+		{"value out of range", func() error {
+			_, err := h.SetGroup(ctx, "living_room", map[string]any{"brightness": 300})
+			return err
+		}, hub.ErrOutOfRange, "brightness"},
+		{"empty group", func() error { _, err := h.SetGroup(ctx, "empty_room", map[string]any{"state": "ON"}); return err }, hub.ErrEmptyGroup, "empty_room"},
+		{"device without a Groups cluster", func() error { return h.AddGroupMember(ctx, "living_room", "th_sensor", 0) }, hub.ErrNotSupported, "Groups cluster"},
+		{"endpoint without a Groups cluster", func() error { return h.AddGroupMember(ctx, "living_room", "th_sensor", 1) }, hub.ErrNotSupported, "endpoint 1"},
+		{"endpoint the device lacks", func() error { return h.AddGroupMember(ctx, "living_room", "floor_lamp", 9) }, hub.ErrNotSupported, "endpoint 9"},
+		{"not an application endpoint", func() error { return h.AddGroupMember(ctx, "living_room", "floor_lamp", 242) }, hub.ErrInvalidValue, "242"},
+		{"removed from a group it cannot be in", func() error { return h.RemoveGroupMember(ctx, "living_room", "th_sensor", 0) }, hub.ErrNotSupported, "th_sensor"},
+		{"removed from all groups without a Groups cluster", func() error { return h.RemoveFromAllGroups(ctx, "th_sensor", 0) }, hub.ErrNotSupported, "th_sensor"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if !errors.Is(err, tc.wantIs) {
+				t.Fatalf("error %v, want %v", err, tc.wantIs)
+			}
+			if !strings.HasPrefix(err.Error(), "hub: ") || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("error %q: want the hub: prefix and %q", err, tc.text)
+			}
+		})
+	}
+	if after := h.Groups(); !reflect.DeepEqual(after, before) {
+		t.Errorf("groups changed by refused calls:\n%+v\nwant\n%+v", after, before)
+	}
+	if reqs := e.trace.Take(); len(reqs) != 0 {
+		t.Errorf("refused calls sent %d AF requests: %+v", len(reqs), reqs)
+	}
+	if _, err := h.Device("floor_lamp"); err != nil {
+		t.Errorf("floor_lamp renamed by a refused rename: %v", err)
+	}
+}
+
+// TestGroupUnansweredMember: a member that does not answer (it left the
+// network) fails AddGroupMember, RemoveGroupMember and RemoveGroup, which
+// keeps the group with the members that did not confirm; with force the
+// group goes.
+func TestGroupUnansweredMember(t *testing.T) {
+	ctx := context.Background()
+	e := startGroups(t, map[zigbee.IEEE]string{dimmable: "floor_lamp", colorLight: "sofa_lamp"})
+	h := e.Hub
+	for _, g := range []string{"living_room", "reading"} {
+		_, err := h.AddGroup(ctx, g, 0)
+		must(t, "add "+g, err)
+	}
+	must(t, "add floor_lamp", h.AddGroupMember(ctx, "living_room", "floor_lamp", 0))
+	must(t, "add sofa_lamp", h.AddGroupMember(ctx, "living_room", "sofa_lamp", 0))
+	must(t, "leave", e.Net.Leave(ctx, dimmable))
+	hubtest.WaitFor(t, e.Sub, func(ev hub.DeviceLeft) bool { return ev.IEEE == dimmable })
+
+	notDelivered := func(what string, err error) {
+		t.Helper()
+		ce, ok := errors.AsType[*hub.CommandError](err)
+		if !errors.Is(err, hub.ErrNotDelivered) || !ok || ce.Device != "floor_lamp" {
+			t.Errorf("%s: %v, want a *CommandError for floor_lamp with ErrNotDelivered", what, err)
+		}
+	}
+	notDelivered("add member", h.AddGroupMember(ctx, "reading", "floor_lamp", 0))
+	if g, _ := h.Group("reading"); len(g.Members) != 0 {
+		t.Errorf("reading has members %+v after a failed add", g.Members)
+	}
+	notDelivered("remove member", h.RemoveGroupMember(ctx, "living_room", "floor_lamp", 0))
+	err := h.RemoveGroup(ctx, "living_room", false)
+	notDelivered("remove group", err)
+	if err != nil && !strings.Contains(err.Error(), "force") {
+		t.Errorf("%q does not mention force", err)
+	}
+	g, err := h.Group("living_room")
+	must(t, "living_room after a failed remove", err)
+	if want := []hub.GroupMember{{IEEE: dimmable, Device: "floor_lamp", Endpoint: 1}}; !reflect.DeepEqual(g.Members, want) {
+		t.Errorf("members %+v, want only the one that did not confirm, %+v", g.Members, want)
+	}
+	if got := e.simGroups(t, colorLight); got != nil {
+		t.Errorf("sofa_lamp still holds groups %v", got)
+	}
+	must(t, "remove group with force", h.RemoveGroup(ctx, "living_room", true))
+	if _, err := h.Group("living_room"); !errors.Is(err, hub.ErrUnknownGroup) {
+		t.Errorf("living_room after a forced remove: %v", err)
+	}
+	gs, err := e.Store.Groups(ctx)
+	must(t, "stored groups", err)
+	if len(gs) != 1 || gs[0].Name != "reading" {
+		t.Errorf("stored groups %+v, want only reading", gs)
+	}
+}
+
+// TestGroupsSurviveRestart: groups, ids and members come back from the
+// store after a hub restart and still reach the devices.
+func TestGroupsSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	e := startGroups(t, map[zigbee.IEEE]string{dimmable: "floor_lamp", colorLight: "sofa_lamp"})
+	h := e.Hub
+	_, err := h.AddGroup(ctx, "living_room", 0)
+	must(t, "add living_room", err)
+	_, err = h.AddGroup(ctx, "upstairs/hall", 0x0300)
+	must(t, "add upstairs/hall", err)
+	must(t, "add floor_lamp", h.AddGroupMember(ctx, "living_room", "floor_lamp", 0))
+	must(t, "add sofa_lamp", h.AddGroupMember(ctx, "living_room", "sofa_lamp", 0))
+	must(t, "add sofa_lamp upstairs", h.AddGroupMember(ctx, "upstairs/hall", "sofa_lamp", 0))
+	must(t, "rename", h.RenameGroup(ctx, "0x300", "upstairs/landing"))
+	before := h.Groups()
+
+	e.Stack.Stop(t)
+	s := hubtest.StartStack(t, e.Net, hubtest.Config{DBPath: filepath.Join(e.dir, "zhub.db")})
+	after := s.Hub.Groups()
+	if !reflect.DeepEqual(after, before) {
+		t.Fatalf("groups after restart\n%+v\nwant\n%+v", after, before)
+	}
+	if after[1].Name != "upstairs/landing" || after[1].ID != 0x0300 {
+		t.Errorf("renamed group came back as %+v", after[1])
+	}
+	e.trace.Take()
+	_, err = s.Hub.SetGroup(ctx, "living_room", map[string]any{"state": "ON"})
+	must(t, "set group after restart", err)
+	for _, d := range []zigbee.IEEE{dimmable, colorLight} {
+		v, err := s.Hub.Get(ctx, d.String(), "state")
+		must(t, "get", err)
+		if v["state"] != "ON" {
+			t.Errorf("%v is %v after ON to the group", d, v["state"])
+		}
+	}
+	if n := len(e.trace.Take()); n < 1 {
+		t.Errorf("no AF requests traced")
+	}
+}
+
+// TestGroupMembersFollowDevices: renaming a member shows in Members;
+// removing a member device drops its memberships, in the hub and in the
+// store; RemoveFromAllGroups clears a device from every group.
+func TestGroupMembersFollowDevices(t *testing.T) {
+	ctx := context.Background()
+	e := startGroups(t, map[zigbee.IEEE]string{dimmable: "floor_lamp", colorLight: "sofa_lamp", spareLight: "hall_light"})
+	h := e.Hub
+	for _, g := range []string{"living_room", "evening"} {
+		_, err := h.AddGroup(ctx, g, 0)
+		must(t, "add "+g, err)
+		for _, d := range []string{"floor_lamp", "sofa_lamp", "hall_light"} {
+			must(t, "add "+d, h.AddGroupMember(ctx, g, d, 0))
+		}
+	}
+	memberNames := func(group string) []string {
+		t.Helper()
+		g, err := h.Group(group)
+		must(t, group, err)
+		var out []string
+		for _, m := range g.Members {
+			out = append(out, m.Device)
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	drain(e.Sub)
+	must(t, "rename", h.Rename(ctx, "floor_lamp", "reading_lamp"))
+	hubtest.WaitFor(t, e.Sub, func(hub.GroupsChanged) bool { return true })
+	if got := memberNames("living_room"); !slices.Equal(got, []string{"hall_light", "reading_lamp", "sofa_lamp"}) {
+		t.Errorf("members after rename: %v", got)
+	}
+
+	drain(e.Sub)
+	must(t, "remove device", h.Remove(ctx, "sofa_lamp", true))
+	hubtest.WaitFor(t, e.Sub, func(hub.GroupsChanged) bool { return true })
+	for _, g := range []string{"living_room", "evening"} {
+		if got := memberNames(g); !slices.Equal(got, []string{"hall_light", "reading_lamp"}) {
+			t.Errorf("%s members after removing sofa_lamp: %v", g, got)
+		}
+	}
+	stored, err := e.Store.Groups(ctx)
+	must(t, "stored groups", err)
+	for _, g := range stored {
+		for _, m := range g.Members {
+			if m.IEEE == colorLight.String() {
+				t.Errorf("stored group %s still has the removed device", g.Name)
+			}
+		}
+	}
+
+	if got := e.simGroups(t, spareLight); !slices.Equal(got, []uint16{1, 2}) {
+		t.Fatalf("hall_light holds %v, want [1 2]", got)
+	}
+	must(t, "remove from all groups", h.RemoveFromAllGroups(ctx, "hall_light", 0))
+	if got := e.simGroups(t, spareLight); got != nil {
+		t.Errorf("hall_light still holds %v", got)
+	}
+	for _, g := range []string{"living_room", "evening"} {
+		if got := memberNames(g); !slices.Equal(got, []string{"reading_lamp"}) {
+			t.Errorf("%s members after RemoveFromAllGroups: %v", g, got)
+		}
+	}
+	if got := e.simGroups(t, dimmable); !slices.Equal(got, []uint16{1, 2}) {
+		t.Errorf("reading_lamp holds %v, want [1 2] (untouched)", got)
+	}
+}
+
+// TestGroupStateFollowsMembers: after a SetGroup, members switched by
+// hand change the group's state as in Zigbee2MQTT (ON while any member is
+// on); a member in two groups moves both; TOGGLE flips each member.
+func TestGroupStateFollowsMembers(t *testing.T) {
+	ctx := context.Background()
+	e := startGroups(t, map[zigbee.IEEE]string{dimmable: "floor_lamp", colorLight: "sofa_lamp"})
+	h := e.Hub
+	for _, g := range []string{"living_room", "sofa"} {
+		_, err := h.AddGroup(ctx, g, 0)
+		must(t, "add "+g, err)
+	}
+	must(t, "add floor_lamp", h.AddGroupMember(ctx, "living_room", "floor_lamp", 0))
+	must(t, "add sofa_lamp", h.AddGroupMember(ctx, "living_room", "sofa_lamp", 0))
+	must(t, "add sofa_lamp to sofa", h.AddGroupMember(ctx, "sofa", "sofa_lamp", 0))
+	e.trace.Take()
+	_, err := h.SetGroup(ctx, "living_room", map[string]any{"state": "ON", "color_temp": 300})
+	must(t, "set group", err)
+	var clusters []zigbee.ClusterID
+	for _, r := range e.trace.Take() {
+		if r.Group() {
+			clusters = append(clusters, r.Cluster)
+		}
+	}
+	if want := []zigbee.ClusterID{0x0006, 0x0300}; !slices.Equal(clusters, want) {
+		t.Errorf("groupcasts to clusters %v, want one per command: %v", clusters, want)
+	}
+	ev := hubtest.WaitFor(t, e.Sub, func(ev hub.GroupStateChanged) bool { return ev.Group == "sofa" })
+	if ev.State["state"] != "ON" {
+		t.Errorf("sofa follows its member to %v", ev.State)
+	}
+	if d, _ := h.Device("sofa_lamp"); d.State["color_temp"] != 300.0 {
+		t.Errorf("sofa_lamp color_temp %v, want 300 (optimistic)", d.State["color_temp"])
+	}
+	if d, _ := h.Device("floor_lamp"); d.State["color_temp"] != nil {
+		t.Errorf("floor_lamp got color_temp %v, which it does not have", d.State["color_temp"])
+	}
+
+	must(t, "floor_lamp off by hand", e.Net.SetOnOff(ctx, dimmable, false))
+	hubtest.WaitFor(t, e.Sub, func(ev hub.StateChanged) bool { return ev.IEEE == dimmable && ev.Changed["state"] == "OFF" })
+	if g, _ := h.Group("living_room"); g.State["state"] != "ON" {
+		t.Errorf("living_room %v with sofa_lamp still on", g.State)
+	}
+	must(t, "sofa_lamp off by hand", e.Net.SetOnOff(ctx, colorLight, false))
+	ev = hubtest.WaitFor(t, e.Sub, func(ev hub.GroupStateChanged) bool { return ev.Group == "living_room" })
+	if want := map[string]any{"state": "OFF", "color_temp": 300.0}; !reflect.DeepEqual(ev.State, want) {
+		t.Errorf("living_room state %v, want %v", ev.State, want)
+	}
+
+	must(t, "floor_lamp on by hand", e.Net.SetOnOff(ctx, dimmable, true))
+	hubtest.WaitFor(t, e.Sub, func(ev hub.StateChanged) bool { return ev.IEEE == dimmable && ev.Changed["state"] == "ON" })
+	got, err := h.SetGroup(ctx, "living_room", map[string]any{"state": "toggle"})
+	must(t, "toggle", err)
+	if got["state"] != "ON" {
+		t.Errorf("toggle returned %v, want state ON (sofa_lamp now on)", got)
+	}
+	for name, want := range map[string]string{"floor_lamp": "OFF", "sofa_lamp": "ON"} {
+		v, err := h.Get(ctx, name, "state")
+		must(t, "get "+name, err)
+		d, _ := h.Device(name)
+		if v["state"] != want || d.State["state"] != want {
+			t.Errorf("%s after toggle: device %v, hub %v; want %s", name, v["state"], d.State["state"], want)
+		}
 	}
 }

@@ -12,7 +12,9 @@
 // start is stopped by t.Cleanup in reverse order, and a failed stop fails
 // the test. NewSim and NewStack report errors instead of failing a test and
 // leave the stopping to their caller (Close), for use in TestMain.
-// OpenStore is the store alone, for tests of what sits on it.
+// OpenStore is the store alone, for tests of what sits on it. AFTrace,
+// set as sim.Config.Trace, keeps the AF data requests the host sent, so a
+// test can count what went on the air.
 //
 // Timing: SimConfig makes the emulated network quick, and the stack uses
 // short command timeouts and a 50 ms store flush. Every wait (for the
