@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/zhubhq/zhub/hub/localapi"
 )
 
-// group runs `zhub group ARGS` against the daemon. It calls runGroup in
-// this process, over the daemon's socket, like the binary does once its
-// command table dispatches "group".
+// group runs `zhub group ARGS` (the real binary) against the daemon.
 func (d *cliDaemon) group(args ...string) cliResult {
 	d.t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := runGroup(d.t.Context(), append(args, "--socket", d.socket), nil, &stdout, &stderr)
-	return cliResult{stdout.String(), stderr.String(), code}
+	return d.zhub(append([]string{"group"}, args...)...)
 }
 
 // groupOK runs a group command that must succeed and returns its stdout.

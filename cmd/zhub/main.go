@@ -60,6 +60,10 @@ Talking to the running daemon (its local API socket; every command takes --json,
                                     rooms, aliases, notes and assistant rules (see docs/mcp.md)
   zhub get NAME [PROPERTY...]       read properties from a device
   zhub set NAME key=value...        e.g. zhub set kitchen_light state=ON brightness=50%
+  zhub group list|add NAME [--id N]|remove NAME [--force]|rename FROM TO
+  zhub group add-member|remove-member GROUP DEVICE [--endpoint N]
+                                    Zigbee groups: one radio frame switches every member
+                                    (zhub set GROUP key=value... sets a group)
   zhub backup [--out FILE]          coordinator backup (Open Coordinator Backup JSON)
   zhub restore FILE                 write a backup to the coordinator
   zhub token create --name NAME | list | revoke NAME
@@ -102,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDevices(ctx, args[1:], stdin, stdout, stderr)
 	case "device":
 		return runDevice(ctx, args[1:], stdin, stdout, stderr)
+	case "group":
+		return runGroup(ctx, args[1:], stdin, stdout, stderr)
 	case "get":
 		return runGet(ctx, args[1:], stdin, stdout, stderr)
 	case "set":
