@@ -260,8 +260,12 @@ func TestGroupErrors(t *testing.T) {
 	if after := h.Groups(); !reflect.DeepEqual(after, before) {
 		t.Errorf("groups changed by refused calls:\n%+v\nwant\n%+v", after, before)
 	}
-	if reqs := e.trace.Take(); len(reqs) != 0 {
-		t.Errorf("refused calls sent %d AF requests: %+v", len(reqs), reqs)
+	// Devices may report meanwhile and get default responses: count only
+	// what a group call sends.
+	for _, r := range e.trace.Take() {
+		if r.Group() || r.Cluster == 0x0004 {
+			t.Errorf("a refused call sent %+v", r)
+		}
 	}
 	if _, err := h.Device("floor_lamp"); err != nil {
 		t.Errorf("floor_lamp renamed by a refused rename: %v", err)
@@ -454,6 +458,12 @@ func TestGroupStateFollowsMembers(t *testing.T) {
 	}
 	if want := []zigbee.ClusterID{0x0006, 0x0300}; !slices.Equal(clusters, want) {
 		t.Errorf("groupcasts to clusters %v, want one per command: %v", clusters, want)
+	}
+	// The groupcast reaches the devices after SetGroup returned: a read,
+	// sent later, reaches them after it, so nothing below overtakes it.
+	for _, name := range []string{"floor_lamp", "sofa_lamp"} {
+		_, err := h.Get(ctx, name, "state")
+		must(t, "get "+name, err)
 	}
 	ev := hubtest.WaitFor(t, e.Sub, func(ev hub.GroupStateChanged) bool { return ev.Group == "sofa" })
 	if ev.State["state"] != "ON" {
