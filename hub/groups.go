@@ -4,13 +4,12 @@ package hub
 // endpoints. SetGroup sends each ZCL command once, as an APS groupcast, so
 // every member switches at the same time.
 //
-// This implements the groups API shared with the front doors, with these
-// choices where the contract left room or did not fit:
-//   - Persistence: hub.Store did not gain methods. A Store that also
+// Design choices:
+//   - Persistence is an optional extension of Store: a Store that also
 //     implements GroupStore (hub/hubstore does) keeps the groups, and its
-//     SaveGroups takes the whole set, so there is no DeleteGroup: the
-//     Stores that predate groups (test stand-ins) still satisfy Store, and
-//     a whole set cannot be written in an order that clashes on names.
+//     SaveGroups takes the whole set, so there is no DeleteGroup and a
+//     whole set cannot be written in an order that clashes on names. A
+//     Store without it keeps groups in memory only.
 //   - Errors: "name taken" is ErrDuplicateName, "invalid" ErrInvalidName
 //     (names) or ErrInvalidValue (ids, endpoints), "no response" a
 //     *CommandError with ErrTimeout or ErrNotDelivered. ErrUnknownGroup
