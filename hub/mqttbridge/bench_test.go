@@ -106,7 +106,9 @@ func BenchmarkStatePublish(b *testing.B) {
 	}
 	var before runtime.MemStats
 	e := newEnv(b, envOpts{devices: specs,
-		hubTweak: func(c *hub.Config) { c.MaxInterviews = 32 },
+		// The daemon's store flush interval (1 s), as in BenchmarkSetToWire:
+		// a device's states within a second are one row, as in production.
+		hubTweak: func(c *hub.Config) { c.MaxInterviews, c.FlushInterval = 32, hub.DefaultFlushInterval },
 		simTweak: func(c *sim.Config) {
 			c.StatePath = ""
 			c.DeviceDelay = 200 * time.Microsecond
