@@ -26,6 +26,7 @@ func (b *Bridge) requests() map[string]requestFunc {
 		"device/remove":    b.reqDeviceRemove,
 		"device/rename":    b.reqDeviceRename,
 		"device/interview": b.reqDeviceInterview,
+		"device/configure": b.reqDeviceConfigure,
 
 		"group/add":                b.reqGroupAdd,
 		"group/remove":             b.reqGroupRemove,
