@@ -41,7 +41,10 @@ type MapNode struct {
 	// Type is "Coordinator", "Router", "EndDevice" or "Unknown".
 	Type         string
 	Manufacturer string
-	Model        string
+	// Model and Vendor are the definition's (Model falls back to the
+	// device's model identifier).
+	Model  string
+	Vendor string
 	// Description is the definition's description, if any.
 	Description string
 	LinkQuality uint8
@@ -87,7 +90,7 @@ func (h *Hub) NetworkMap(ctx context.Context) (NetworkMap, error) {
 		Type: "Coordinator", LinkQuality: 255, Available: true, LastSeen: time.Now()})
 	for _, d := range devs {
 		m.Nodes = append(m.Nodes, MapNode{IEEE: d.IEEE, NWK: d.NWK, FriendlyName: d.FriendlyName, Type: d.Type,
-			Manufacturer: d.Manufacturer, Model: d.Definition.Model, Description: d.Definition.Description,
+			Manufacturer: d.Manufacturer, Model: d.Definition.Model, Vendor: d.Definition.Vendor, Description: d.Definition.Description,
 			LinkQuality: d.LinkQuality, Available: d.Available, LastSeen: d.LastSeen})
 		if m.Nodes[len(m.Nodes)-1].Model == "" {
 			m.Nodes[len(m.Nodes)-1].Model = d.Model
