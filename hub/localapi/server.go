@@ -126,6 +126,7 @@ var endpoints = map[string]func(*Server, http.ResponseWriter, *http.Request) err
 	"POST device/rename":        (*Server).serveRename,
 	"POST device/remove":        (*Server).serveRemove,
 	"POST device/interview":     (*Server).serveInterview,
+	"POST device/configure":     (*Server).serveConfigure,
 	"POST device/get":           (*Server).serveGet,
 	"POST device/set":           (*Server).serveSet,
 	"GET groups":                (*Server).serveGroups,
