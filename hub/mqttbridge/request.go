@@ -26,6 +26,7 @@ func (b *Bridge) requests() map[string]requestFunc {
 		"device/remove":    b.reqDeviceRemove,
 		"device/rename":    b.reqDeviceRename,
 		"device/interview": b.reqDeviceInterview,
+		"networkmap":       b.reqNetworkMap,
 		"device/configure": b.reqDeviceConfigure,
 
 		"group/add":                b.reqGroupAdd,
