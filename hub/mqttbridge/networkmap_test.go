@@ -108,4 +108,16 @@ func TestNetworkMapRequest(t *testing.T) {
 			tt.check(t, r["data"].(map[string]any))
 		})
 	}
+	// A name with DOT and record label syntax in it stays one label field.
+	t.Run("graphviz escapes names", func(t *testing.T) {
+		if err := e.hub.Rename(context.Background(), plug.String(), `plug "A|B" {x} \`); err != nil {
+			t.Fatal(err)
+		}
+		r := request(t, e, c, "networkmap", `{"type":"graphviz","transaction":"m6"}`, "m6")
+		v, _ := r["data"].(map[string]any)["value"].(string)
+		want := `label="{plug \"A\|B\" \{x\} \\|` + plug.String() + ` (`
+		if !strings.Contains(v, want) {
+			t.Errorf("no %s in\n%s", want, v)
+		}
+	})
 }
