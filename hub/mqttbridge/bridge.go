@@ -41,6 +41,8 @@ type Hub interface {
 	RemoveGroupMember(ctx context.Context, group, device string, endpoint uint8) error
 	RemoveFromAllGroups(ctx context.Context, device string, endpoint uint8) error
 	SetGroup(ctx context.Context, group string, values map[string]any) (map[string]any, error)
+
+	NetworkMap(ctx context.Context) (hub.NetworkMap, error)
 }
 
 var _ Hub = (*hub.Hub)(nil)

@@ -14,12 +14,6 @@ import (
 // turn, so it may take much longer than one command (CommandTimeout).
 const networkMapTimeout = 5 * time.Minute
 
-// networkMapper is the hub's network map (*hub.Hub implements it). It is
-// asked for apart from Hub so that a Hub without it answers "not supported".
-type networkMapper interface {
-	NetworkMap(ctx context.Context) (hub.NetworkMap, error)
-}
-
 // reqNetworkMap answers bridge/request/networkmap (interfaces.md A.7):
 // {"type":"raw"|"graphviz"|"plantuml","routes":bool} or a bare type.
 // Routing tables are not read: the answer's "routes" is always false and
@@ -36,15 +30,11 @@ func (b *Bridge) reqNetworkMap(_ context.Context, r Request) (map[string]any, er
 	default:
 		return nil, invalid("type '%s' is not supported, allowed are raw, graphviz", typ)
 	}
-	nm, ok := b.h.(networkMapper)
-	if !ok {
-		return nil, fmt.Errorf("%w: networkmap", ErrNotSupported)
-	}
 	// The request's own context ends after CommandTimeout; a map needs a
 	// round trip per router.
 	ctx, cancel := context.WithTimeout(b.ctx, networkMapTimeout)
 	defer cancel()
-	m, err := nm.NetworkMap(ctx)
+	m, err := b.h.NetworkMap(ctx)
 	if err != nil {
 		return nil, err
 	}
