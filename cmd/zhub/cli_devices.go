@@ -13,11 +13,12 @@ import (
 
 const (
 	devicesSynopsis   = "zhub devices [--json]"
-	deviceSynopsis    = "zhub device show|rename|remove|interview|context NAME ..."
+	deviceSynopsis    = "zhub device show|rename|remove|interview|configure|context NAME ..."
 	showSynopsis      = "zhub device show NAME [--json]"
 	renameSynopsis    = "zhub device rename NAME NEW_NAME [--json]"
 	removeSynopsis    = "zhub device remove NAME [--force] [--json]"
 	interviewSynopsis = "zhub device interview NAME [--json]"
+	configureSynopsis = "zhub device configure NAME [--json]"
 )
 
 // runDevices prints the device table.
@@ -104,7 +105,7 @@ func availability(d localapi.Device) string {
 	return "offline"
 }
 
-// runDevice dispatches zhub device show|rename|remove|interview.
+// runDevice dispatches zhub device show|rename|remove|interview|configure|context.
 func runDevice(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintf(stderr, "usage: %s\n", deviceSynopsis)
@@ -119,13 +120,15 @@ func runDevice(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return runDeviceRemove(ctx, args[1:], stdin, stdout, stderr)
 	case "interview":
 		return runDeviceInterview(ctx, args[1:], stdin, stdout, stderr)
+	case "configure":
+		return runDeviceConfigure(ctx, args[1:], stdin, stdout, stderr)
 	case "context":
 		return runDeviceContext(ctx, args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintf(stdout, "usage: %s\n", deviceSynopsis)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "zhub: unknown device command %q (want show, rename, remove, interview or context)\n", args[0])
+	fmt.Fprintf(stderr, "zhub: unknown device command %q (want show, rename, remove, interview, configure or context)\n", args[0])
 	return exitUsage
 }
 
@@ -409,4 +412,26 @@ func stepName(step string) string {
 		return step + " (" + n + ")"
 	}
 	return step
+}
+
+// runDeviceConfigure re-does a device's binds and reporting configuration
+// (Zigbee2MQTT's reconfigure) without a new interview.
+func runDeviceConfigure(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := newCLI("zhub device configure", configureSynopsis, stdin, stdout, stderr)
+	pos, err := c.parse(args)
+	if err == nil {
+		err = needArgs(pos, 1, 1, configureSynopsis)
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	d, err := c.api().Configure(ctx, pos[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	if c.json {
+		return c.fail(c.printJSON(d))
+	}
+	fmt.Fprintf(stdout, "configured %s (%s): binds and reporting set again\n", d.FriendlyName, d.IEEE)
+	return exitOK
 }
