@@ -20,6 +20,8 @@
 //	h.Rename(ctx, "0x000b57fffea1c002", "kitchen_light")
 //	h.Remove(ctx, "kitchen_light", false)
 //	h.Interview(ctx, "kitchen_light")
+//	h.Configure(ctx, "kitchen_light") // binds and reporting again, no full interview
+//	h.NetworkMap(ctx)                 // every router's neighbour table (Mgmt_Lqi)
 //	h.PermitJoin(ctx, 120*time.Second, "")
 //	h.History(ctx, "bedroom_sensor", "temperature", from, to, 0)
 //	h.Backup(ctx); h.Restore(ctx, b)

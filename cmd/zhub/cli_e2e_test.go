@@ -179,6 +179,19 @@ func TestCLIAgainstDaemon(t *testing.T) {
 	t.Run("json", func(t *testing.T) { testCLIJSON(t, d.with(t)) })
 	t.Run("bad input", func(t *testing.T) { testCLIBadInput(t, d.with(t)) })
 	t.Run("groups", func(t *testing.T) { testCLIGroups(t, d.with(t)) })
+	t.Run("configure", func(t *testing.T) {
+		d := d.with(t)
+		if out := d.ok("device", "configure", "coffee_plug"); !strings.Contains(out, "configured coffee_plug") {
+			t.Errorf("device configure: %q", out)
+		}
+		dev := decodeStrict[localapi.Device](t, "device configure", d.ok("device", "configure", "coffee_plug", "--json"))
+		if dev.FriendlyName != "coffee_plug" {
+			t.Errorf("device configure --json: %+v", dev)
+		}
+		if r := d.zhub("device", "configure", "no_such_device"); r.code != exitFailed || !strings.Contains(r.stderr, "no_such_device") {
+			t.Errorf("configure an unknown device: %+v", r)
+		}
+	})
 
 	stopServe(t, d.cmd, d.logs)
 	if _, err := os.Lstat(d.socket); !errors.Is(err, os.ErrNotExist) {

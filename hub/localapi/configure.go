@@ -3,18 +3,7 @@ package localapi
 import (
 	"context"
 	"net/http"
-
-	"github.com/zhubhq/zhub/hub"
 )
-
-// configurer is the hub method behind POST device/configure. It is
-// asserted on the attached hub rather than listed in Hub so that hubs
-// written against the interface before it existed keep compiling.
-type configurer interface {
-	Configure(ctx context.Context, name string) error
-}
-
-var _ configurer = (*hub.Hub)(nil)
 
 // serveConfigure is POST device/configure {"device"}: it re-does the
 // device's binds and reporting configuration and returns the device.
@@ -30,15 +19,11 @@ func (s *Server) serveConfigure(w http.ResponseWriter, r *http.Request) error {
 	if req.Device == "" {
 		return badRequest("missing device")
 	}
-	c, ok := h.(configurer)
-	if !ok {
-		return &codedError{http.StatusNotImplemented, CodeNotSupported, "this hub cannot configure devices"}
-	}
 	d, err := h.Device(req.Device)
 	if err != nil {
 		return err
 	}
-	if err := c.Configure(r.Context(), req.Device); err != nil {
+	if err := h.Configure(r.Context(), req.Device); err != nil {
 		return err
 	}
 	if d, err = h.Device(d.IEEE.String()); err != nil {

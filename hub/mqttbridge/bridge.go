@@ -28,6 +28,7 @@ type Hub interface {
 	Rename(ctx context.Context, from, to string) error
 	Remove(ctx context.Context, name string, force bool) error
 	Interview(ctx context.Context, name string) error
+	Configure(ctx context.Context, name string) error
 	PermitJoin(ctx context.Context, d time.Duration, via string) error
 	Backup(ctx context.Context) (*zigbee.Backup, error)
 	Subscribe(buffer int) *hub.Subscription

@@ -8,15 +8,6 @@ import (
 	"github.com/zhubhq/zhub/hub"
 )
 
-// configurer is the hub method behind device/configure. It is asserted on
-// Config.Hub rather than listed in Hub so that hubs written against the
-// interface before it existed keep compiling.
-type configurer interface {
-	Configure(ctx context.Context, name string) error
-}
-
-var _ configurer = (*hub.Hub)(nil)
-
 // reqDeviceConfigure re-does a device's binds and reporting configuration
 // (Zigbee2MQTT's reconfigure): {"id": "<device>"} or the bare id; the
 // response data is {"id"}.
@@ -25,11 +16,7 @@ func (b *Bridge) reqDeviceConfigure(ctx context.Context, r Request) (map[string]
 	if !ok || id == "" {
 		return nil, invalid(`want {"id": "<device>"} or the device name`)
 	}
-	c, ok := b.h.(configurer)
-	if !ok {
-		return nil, fmt.Errorf("%w: device/configure by this hub", ErrNotSupported)
-	}
-	if err := c.Configure(ctx, id); err != nil {
+	if err := b.h.Configure(ctx, id); err != nil {
 		if errors.Is(err, hub.ErrUnknownDevice) {
 			return nil, err // "Device '<id>' does not exist"
 		}
