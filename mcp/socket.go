@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -166,7 +167,10 @@ func Bridge(ctx context.Context, conn net.Conn, stdin io.Reader, stdout io.Write
 	if ctx.Err() != nil {
 		return nil
 	}
-	if rerr != nil && !errors.Is(rerr, net.ErrClosed) {
+	// The client closing its end (stdout's reader gone: EPIPE, or a closed
+	// pipe in-process) while the daemon still had a message for it is how
+	// a session normally ends, not a failure.
+	if rerr != nil && !errors.Is(rerr, net.ErrClosed) && !errors.Is(rerr, io.ErrClosedPipe) && !errors.Is(rerr, syscall.EPIPE) {
 		return fmt.Errorf("mcp: bridge: %w", rerr)
 	}
 	return nil
