@@ -329,6 +329,25 @@ func (h *Hub) RemoveGroup(ctx context.Context, name string, force bool) error {
 	return nil
 }
 
+// lockMembership is the start of a membership change: the groups are
+// loaded, the group and the device exist. On success it returns with h.mu
+// held; on error h.mu is not held. verb names the operation in errors.
+func (h *Hub) lockMembership(verb, groupName, deviceName string) (*group, *device, error) {
+	if err := h.checkLoaded(verb + groupName); err != nil {
+		return nil, nil, err
+	}
+	h.mu.Lock()
+	g, err := h.lookupGroupLocked(groupName)
+	if err == nil {
+		var d *device
+		if d, err = h.lookupLocked(deviceName); err == nil {
+			return g, d, nil
+		}
+	}
+	h.mu.Unlock()
+	return nil, nil, err
+}
+
 // AddGroupMember adds a device endpoint to a group: it sends ZCL Add Group
 // to the device and requires SUCCESS or DUPLICATE_EXISTS in the response.
 // endpoint 0 means the device's first endpoint with the Groups server
@@ -337,18 +356,8 @@ func (h *Hub) RemoveGroup(ctx context.Context, name string, force bool) error {
 // does not answer a *CommandError. Adding a member again is not an error.
 // GroupsChanged is published when the membership is new.
 func (h *Hub) AddGroupMember(ctx context.Context, groupName, device string, endpoint uint8) error {
-	if err := h.checkLoaded("add to group " + groupName); err != nil {
-		return err
-	}
-	h.mu.Lock()
-	g, err := h.lookupGroupLocked(groupName)
+	g, d, err := h.lockMembership("add to group ", groupName, device)
 	if err != nil {
-		h.mu.Unlock()
-		return err
-	}
-	d, err := h.lookupLocked(device)
-	if err != nil {
-		h.mu.Unlock()
 		return err
 	}
 	op := "add to group " + g.name
@@ -399,18 +408,8 @@ func (h *Hub) AddGroupMember(ctx context.Context, groupName, device string, endp
 // is a *CommandError and stays a member. GroupsChanged is published when a
 // membership was dropped.
 func (h *Hub) RemoveGroupMember(ctx context.Context, groupName, device string, endpoint uint8) error {
-	if err := h.checkLoaded("remove from group " + groupName); err != nil {
-		return err
-	}
-	h.mu.Lock()
-	g, err := h.lookupGroupLocked(groupName)
+	g, d, err := h.lockMembership("remove from group ", groupName, device)
 	if err != nil {
-		h.mu.Unlock()
-		return err
-	}
-	d, err := h.lookupLocked(device)
-	if err != nil {
-		h.mu.Unlock()
 		return err
 	}
 	op := "remove from group " + g.name

@@ -459,6 +459,12 @@ func (s *Server) serveRemove(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) serveInterview(w http.ResponseWriter, r *http.Request) error {
+	return s.serveDeviceAction(w, r, Hub.Interview)
+}
+
+// serveDeviceAction is a POST {"device"} that runs action on the device and
+// answers with the device as it is afterwards (interview, configure).
+func (s *Server) serveDeviceAction(w http.ResponseWriter, r *http.Request, action func(Hub, context.Context, string) error) error {
 	h, err := s.hubFor(r)
 	if err != nil {
 		return err
@@ -474,7 +480,7 @@ func (s *Server) serveInterview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Interview(r.Context(), req.Device); err != nil {
+	if err := action(h, r.Context(), req.Device); err != nil {
 		return err
 	}
 	if d, err = h.Device(d.IEEE.String()); err != nil {
